@@ -1,0 +1,132 @@
+"""The ``clinsearch`` command: reindex, search and serve — a front end like the web app.
+
+Heavy modules (torch, sentence-transformers, Whoosh, Flask) are imported inside the command
+that needs them, so ``clinsearch --help`` answers at once.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from search.errors import ClinsearchError
+from search.index_format import default_index_dir
+
+MODES = ("hybrid", "keyword", "semantic")
+EXAMPLE_QUERY = "EpCAM CAR-T gastric"
+
+index_option = click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=default_index_dir,
+    show_default="$CLINSEARCH_INDEX, else ./index",
+    help="Index directory.",
+)
+
+
+@click.group()
+@click.version_option(package_name="clinsearch")
+def main() -> None:
+    """Search clinical-development announcements: IND clearances, readouts, approvals, deals."""
+
+
+@main.command()
+@click.option(
+    "--corpus",
+    type=click.Path(exists=True, path_type=Path),
+    default=Path("corpus"),
+    show_default=True,
+    help="Folder or file of documents (.md .txt .html .json .jsonl).",
+)
+@index_option
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def reindex(corpus: Path, index_dir: Path, quiet: bool) -> None:
+    """Build a new index generation from CORPUS and switch to it atomically."""
+    from indexer.build import reindex as build
+
+    report = _translated(build, corpus, index_dir, show_progress=not quiet)
+    for problem in report.problems:
+        click.secho(f"skipped {problem}", fg="yellow", err=True)
+    click.echo(
+        f"Indexed {report.documents} documents as {report.chunks} passages in {report.seconds:.1f} s "
+        f"({report.encoded} passages embedded, {report.reused} reused) into {report.index_dir}/{report.generation}."
+    )
+    if report.problems:
+        click.echo(f"{len(report.problems)} file(s) or record(s) skipped; see the messages above.")
+    index_flag = "" if index_dir == default_index_dir() else f" --index {index_dir}"
+    click.echo(f'Try: clinsearch search "{EXAMPLE_QUERY}"{index_flag}')
+
+
+@main.command()
+@click.argument("query")
+@click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True)
+@click.option("-k", "k", type=click.IntRange(1, 100), default=10, show_default=True, help="How many documents.")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON the API returns.")
+@index_option
+def search(query: str, mode: str, k: int, as_json: bool, index_dir: Path) -> None:
+    """Search the index for QUERY and print the ranked passages."""
+    from search.engine import Searcher
+
+    searcher = _translated(Searcher, index_dir)
+    response = _translated(searcher.search, query, k=k, mode=mode)
+    if as_json:
+        click.echo(json.dumps(response, indent=2, ensure_ascii=False))
+        return
+    if not response["hits"]:
+        click.echo(f"No announcement matches {query!r}. Try fewer words, or --mode semantic.")
+    for hit in response["hits"]:
+        _print_hit(hit)
+    click.echo(f"{len(response['hits'])} results in {response['timing']['total_ms']:.0f} ms ({mode}).")
+
+
+def _print_hit(hit: dict) -> None:
+    click.echo(click.style(f"{hit['rank']:>2}. {hit['title']}", bold=True))
+    details = " · ".join(part for part in (hit["date"], hit["company"], hit["source"]) if part)
+    click.echo(f"    {details}  [{hit['doc_id']}]")
+    if hit["url"]:
+        click.echo(f"    {hit['url']}")
+    passage = hit["passage"]
+    click.echo("    " + _emphasised(passage["text"], passage["highlights"]).replace("\n", " "))
+    click.echo()
+
+
+def _emphasised(text: str, spans: list[list[int]]) -> str:
+    """``text`` with its highlighted spans in bold (plain when the output is not a terminal)."""
+    pieces, last = [], 0
+    for start, end in spans:
+        pieces += [text[last:start], click.style(text[start:end], bold=True, fg="yellow")]
+        last = end
+    return "".join(pieces + [text[last:]])
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="Worker threads.")
+@index_option
+def serve(host: str, port: int, threads: int, index_dir: Path) -> None:
+    """Serve the search page and JSON API with waitress (a production WSGI server)."""
+    import waitress
+
+    from web.app import create_app
+
+    app = _translated(create_app, {"INDEX": str(index_dir)})
+    shown_host = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
+    click.echo(f"clinsearch is serving {index_dir} at http://{shown_host}:{port}/  (Ctrl+C stops it)")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="clinsearch")
+
+
+def _translated(function, *args, **kwargs):
+    """Call ``function``; a problem the user can act on becomes a one-line error, not a trace."""
+    try:
+        return function(*args, **kwargs)
+    except ClinsearchError as error:
+        raise click.ClickException(str(error)) from None
+    except FileNotFoundError as error:
+        raise click.ClickException(str(error)) from None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""Cutting a document body into passages of whole sentences, each overlapping the last by one.
+
+A passage is what a user reads in a result and what one embedding stands for: long enough to
+hold a finding with its context (~60–150 words), short enough that the model's 256-token
+window sees all of it. The one-sentence overlap keeps a fact that spans two sentences whole in
+at least one passage.
+"""
+
+import re
+from dataclasses import dataclass
+
+TARGET_WORDS = 110
+MAX_WORDS = 150
+MIN_WORDS = 60
+
+# A sentence ends at . ! or ? (optionally closed by a quote or bracket) followed by white space
+# and a capital, digit or opening quote — unless the dot closes a common abbreviation.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]?\s+(?=[A-Z0-9\"“(\[])")
+_ABBREVIATIONS = re.compile(
+    r"\b(?:Dr|Mr|Mrs|Ms|Prof|Inc|Ltd|Co|Corp|No|vs|approx|e\.g|i\.e|U\.S|St|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.$"
+)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage: its text and where it sits in the document body (``body[start:end]``)."""
+
+    ordinal: int
+    start: int
+    end: int
+    text: str
+
+
+def sentence_spans(body: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of each sentence; paragraph breaks always end a sentence."""
+    spans = []
+    for paragraph in re.finditer(r"[^\n]+(?:\n(?!\s*\n)[^\n]+)*", body):
+        start = paragraph.start()
+        for boundary in _SENTENCE_END.finditer(paragraph.group()):
+            end = paragraph.start() + boundary.start()
+            if _ABBREVIATIONS.search(body[start:end]):
+                continue
+            spans.append((start, end))
+            start = paragraph.start() + boundary.end()
+        spans.append((start, paragraph.end()))
+    return [(start, end) for start, end in spans if body[start:end].strip()]
+
+
+def chunk_body(body: str) -> list[Chunk]:
+    """The passages of ``body``, in order, covering every sentence at least once."""
+    sentences = sentence_spans(body)
+    words = [len(body[start:end].split()) for start, end in sentences]
+    groups: list[list[int]] = []
+    current: list[int] = []
+    for index, count in enumerate(words):
+        size = sum(words[i] for i in current)
+        if current and (size >= TARGET_WORDS or size + count > MAX_WORDS):
+            groups.append(current)
+            # Overlap: the next passage starts with this one's last sentence, if that leaves room.
+            last = current[-1]
+            current = [last] if len(current) > 1 and words[last] + count <= MAX_WORDS else []
+        current.append(index)
+    if current:
+        groups.append(current)
+    groups = _merge_short_tail(groups, words)
+    return [
+        Chunk(
+            ordinal,
+            sentences[group[0]][0],
+            sentences[group[-1]][1],
+            body[sentences[group[0]][0] : sentences[group[-1]][1]],
+        )
+        for ordinal, group in enumerate(groups)
+    ]
+
+
+def _merge_short_tail(groups: list[list[int]], words: list[int]) -> list[list[int]]:
+    """Fold a last passage shorter than ``MIN_WORDS`` into the one before it."""
+    if len(groups) < 2 or sum(words[i] for i in groups[-1]) >= MIN_WORDS:
+        return groups
+    tail = [index for index in groups[-1] if index not in groups[-2]]
+    return groups[:-2] + [groups[-2] + tail]

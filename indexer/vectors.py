@@ -1,0 +1,49 @@
+"""Embedding chunks, reusing the vectors of chunk texts that an earlier generation already encoded."""
+
+import hashlib
+import sqlite3
+from collections.abc import Callable
+
+import numpy as np
+
+from search.encoder import Encoder
+from search.index_format import Generation
+
+BATCH_SIZE = 64
+
+
+def text_hash(text: str) -> str:
+    """The cache key of an embedded text."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def previous_vectors(generation: Generation | None, model_name: str) -> dict[str, np.ndarray]:
+    """Vectors of ``generation`` keyed by text hash; nothing when it used another model."""
+    if generation is None or generation.manifest.get("model") != model_name:
+        return {}
+    matrix = np.load(generation.vectors_path, mmap_mode="r", allow_pickle=False)
+    with sqlite3.connect(f"file:{generation.store_path}?mode=ro", uri=True) as connection:
+        rows = connection.execute("SELECT chunk_id, text_hash FROM chunks").fetchall()
+    return {text_hash_: matrix[chunk_id] for chunk_id, text_hash_ in rows}
+
+
+def embed(
+    texts: list[str], encoder: Encoder, cache: dict[str, np.ndarray], advance: Callable[[int], None]
+) -> tuple[np.ndarray, int]:
+    """The matrix of vectors for ``texts`` (row i for text i) and how many were newly encoded.
+
+    Texts are encoded longest first in batches, so a batch pads to similar lengths.
+    """
+    hashes = [text_hash(text) for text in texts]
+    missing = {key: text for key, text in zip(hashes, texts, strict=True) if key not in cache}
+    advance(len(texts) - len(missing))
+    order = sorted(missing, key=lambda key: -len(missing[key]))
+    fresh: dict[str, np.ndarray] = {}
+    for first in range(0, len(order), BATCH_SIZE):
+        batch = order[first : first + BATCH_SIZE]
+        fresh.update(zip(batch, encoder.encode([missing[key] for key in batch], batch_size=BATCH_SIZE), strict=True))
+        advance(len(batch))
+    matrix = np.zeros((len(texts), encoder.dimension), dtype=np.float32)
+    for row, key in enumerate(hashes):
+        matrix[row] = fresh[key] if key in fresh else cache[key]
+    return matrix, len(missing)

@@ -1,0 +1,1 @@
+"""The search core: reads index generations and answers queries (no Flask, no click)."""

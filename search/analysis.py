@@ -1,0 +1,80 @@
+"""The keyword analyzer for clinical-development text: drug codes, targets and modalities survive.
+
+Plain tokenizers break ``ICP-723`` into ``icp`` and ``723`` and ``CAR-T`` into ``car`` and a
+dropped ``t``, so a query for the code matches every passage with a 723 in it. This analyzer
+keeps such terms whole:
+
+>>> [t.text for t in domain_analyzer()("ICP-723 CAR-T CLDN18.2 PD-L1 fusion-positive tumours")]
+['icp723', 'cart', 'cldn18.2', 'pdl1', 'fusion', 'posit', 'tumour']
+
+Hyphenated terms that hold a digit or a one-letter part (codes, ``CAR-T``, ``PD-L1``) are
+joined; ordinary hyphenated words are split into their words. Dotted terms such as
+``CLDN18.2`` stay one token. Ordinary words are lower-cased and stemmed; codes are not stemmed.
+The index pickles this analyzer into its schema, so the reader must be able to import it.
+"""
+
+from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
+
+# A run of word characters, optionally joined by hyphens, dots or apostrophes to more of them:
+# "ICP-723", "CLDN18.2", "InnoCare's" are one match; a sentence's final dot is not included.
+TOKEN_PATTERN = r"\w+(?:[-.'’]\w+)*"
+
+
+def _is_code(text: str) -> bool:
+    """True for drug codes, gene symbols and the like: any digit in the term."""
+    return any(character.isdigit() for character in text)
+
+
+class DomainTermFilter(Filter):
+    """Joins codes and splits ordinary hyphenated words, renumbering positions as it goes."""
+
+    def __call__(self, tokens):
+        position = 0
+        for token in tokens:
+            for text, start, end in self._pieces(token.text, getattr(token, "startchar", 0)):
+                token.text = text
+                if token.positions:
+                    token.pos = position
+                if token.chars:
+                    token.startchar, token.endchar = start, end
+                position += 1
+                yield token
+
+    @staticmethod
+    def _pieces(text: str, start: int):
+        """The terms one raw token stands for, each with its character span."""
+        end = start + len(text)
+        for suffix in ("'s", "’s"):
+            if text.endswith(suffix):
+                text, end = text[: -len(suffix)], end - len(suffix)
+        text = text.replace("’", "'")
+        parts = text.split("-")
+        if len(parts) == 1 or _is_code(text) or any(len(part) == 1 for part in parts):
+            yield text.replace("-", "").replace("'", ""), start, end
+            return
+        offset = start
+        for part in parts:
+            yield part.replace("'", ""), offset, offset + len(part)
+            offset += len(part) + 1
+
+
+class CodeAwareStemFilter(StemFilter):
+    """English stemming for words, none for codes: ``cldn18.2`` must not lose its tail."""
+
+    def __call__(self, tokens):
+        stem = self.stemfn
+        for token in tokens:
+            if not token.stopped and not _is_code(token.text) and "." not in token.text:
+                token.text = stem(token.text)
+            yield token
+
+
+def domain_analyzer():
+    """The analyzer shared by the indexer and the query parser (see the module docstring)."""
+    return (
+        RegexTokenizer(TOKEN_PATTERN)
+        | LowercaseFilter()
+        | DomainTermFilter()
+        | StopFilter(minsize=1)
+        | CodeAwareStemFilter()
+    )

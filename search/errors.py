@@ -1,0 +1,21 @@
+"""Domain exceptions, translated into messages once at each front end."""
+
+
+class ClinsearchError(Exception):
+    """Base class: raised for problems a user can act on; the message says what to do."""
+
+
+class IndexNotFoundError(ClinsearchError):
+    """Raised when an index directory holds no built generation."""
+
+
+class IndexMismatchError(ClinsearchError):
+    """Raised when a generation was built by another format version or embedding model."""
+
+
+class IndexLockedError(ClinsearchError):
+    """Raised when another reindex holds the index directory's lock."""
+
+
+class QueryError(ClinsearchError):
+    """Raised when a search request has a bad parameter (empty query, unknown mode, bad k)."""

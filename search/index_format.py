@@ -1,0 +1,119 @@
+"""The on-disk index format, defined once on the reader's side; the indexer imports it.
+
+An index directory holds numbered generations and a ``CURRENT`` file naming the one in use::
+
+    index/
+      CURRENT                 "gen-0003"
+      gen-0003/
+        manifest.json         written last: a generation without it is incomplete
+        keyword/              Whoosh BM25F index over chunks
+        vectors.npy           float32, L2-normalised, one row per chunk (row = chunk id)
+        store.sqlite          documents and chunk texts
+"""
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from whoosh import fields
+
+from search.analysis import domain_analyzer
+from search.errors import IndexMismatchError, IndexNotFoundError
+
+FORMAT_VERSION = 1
+CURRENT_FILE = "CURRENT"
+MANIFEST_FILE = "manifest.json"
+KEYWORD_DIR = "keyword"
+VECTORS_FILE = "vectors.npy"
+STORE_FILE = "store.sqlite"
+LOCK_FILE = ".reindex.lock"
+GENERATION_PREFIX = "gen-"
+DEFAULT_INDEX_DIR = "index"
+
+
+def keyword_schema() -> fields.Schema:
+    """One Whoosh document per chunk; titles weigh more than passage text."""
+    analyzer = domain_analyzer()
+    return fields.Schema(
+        chunk_id=fields.NUMERIC(stored=True, unique=True),
+        doc_id=fields.ID(stored=True),
+        title=fields.TEXT(analyzer=analyzer, field_boost=2.0, multitoken_query="and"),
+        text=fields.TEXT(analyzer=analyzer, multitoken_query="and"),
+        company=fields.TEXT(analyzer=analyzer, multitoken_query="and"),
+        source=fields.TEXT(analyzer=analyzer, multitoken_query="and"),
+        date=fields.ID(stored=True),
+    )
+
+
+def default_index_dir() -> Path:
+    """``CLINSEARCH_INDEX`` if set, else ``./index``."""
+    return Path(os.environ.get("CLINSEARCH_INDEX") or DEFAULT_INDEX_DIR)
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One complete generation directory and its manifest."""
+
+    path: Path
+    manifest: dict
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def keyword_dir(self) -> Path:
+        return self.path / KEYWORD_DIR
+
+    @property
+    def vectors_path(self) -> Path:
+        return self.path / VECTORS_FILE
+
+    @property
+    def store_path(self) -> Path:
+        return self.path / STORE_FILE
+
+
+def current_generation_name(index_dir: Path) -> str | None:
+    """The name written in ``CURRENT``, or None when nothing was built yet."""
+    try:
+        return (Path(index_dir) / CURRENT_FILE).read_text().strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def open_generation(index_dir: Path, name: str | None = None) -> Generation:
+    """The current (or named) generation, with its manifest checked against this reader.
+
+    Raises:
+        IndexNotFoundError: no generation has been built in ``index_dir``.
+        IndexMismatchError: the generation was written in another format version.
+    """
+    index_dir = Path(index_dir)
+    name = name or current_generation_name(index_dir)
+    manifest_path = index_dir / (name or "") / MANIFEST_FILE
+    if not name or not manifest_path.is_file():
+        raise IndexNotFoundError(f"No index in {index_dir}. Run `clinsearch reindex --index {index_dir}` first.")
+    manifest = json.loads(manifest_path.read_text())
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexMismatchError(
+            f"The index in {index_dir} has format version {manifest.get('format_version')}, "
+            f"this clinsearch reads version {FORMAT_VERSION}. "
+            f"Run `clinsearch reindex --index {index_dir}` to rebuild it."
+        )
+    return Generation(index_dir / name, manifest)
+
+
+def write_manifest(generation_dir: Path, manifest: dict) -> None:
+    """Write the manifest last, through a temporary file, so it is whole or absent."""
+    temporary = generation_dir / (MANIFEST_FILE + ".tmp")
+    temporary.write_text(json.dumps({"format_version": FORMAT_VERSION, **manifest}, indent=2))
+    os.replace(temporary, generation_dir / MANIFEST_FILE)
+
+
+def switch_current(index_dir: Path, generation_name: str) -> None:
+    """Point ``CURRENT`` at a generation atomically (``os.replace`` of a small file)."""
+    temporary = Path(index_dir) / (CURRENT_FILE + ".tmp")
+    temporary.write_text(generation_name + "\n")
+    os.replace(temporary, Path(index_dir) / CURRENT_FILE)

@@ -1,0 +1,61 @@
+"""Fixtures: the real bundled corpus indexed once per session with the real model, and its front ends."""
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from indexer.build import reindex
+from search.engine import Searcher
+from web.app import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """``../shared`` (data sets and seed pages); skipped when absent, except in CI."""
+    if not SHARED.is_dir():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must have {SHARED} beside the checkout")
+        pytest.skip(f"{SHARED} is not beside this checkout; its data sets are needed here")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def index_dir(tmp_path_factory) -> Path:
+    """The bundled corpus, really indexed (Whoosh + the bundled MiniLM model)."""
+    directory = tmp_path_factory.mktemp("index")
+    reindex(CORPUS, directory, show_progress=False)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def searcher(index_dir) -> Searcher:
+    return Searcher(index_dir)
+
+
+@pytest.fixture(scope="session")
+def app(index_dir):
+    return create_app({"INDEX": str(index_dir), "TESTING": True})
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture()
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def write(directory: Path, name: str, text: str) -> Path:
+    """Write a small test document and return its path."""
+    path = directory / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,96 @@
+"""Generations: built aside, switched atomically, reused incrementally, never half-switched."""
+
+import fcntl
+import json
+
+import pytest
+from conftest import write
+
+import indexer.build
+from indexer.build import reindex
+from search.engine import Searcher
+from search.errors import ClinsearchError, IndexLockedError, IndexNotFoundError
+from search.index_format import LOCK_FILE, current_generation_name
+
+
+@pytest.fixture()
+def small_corpus(tmp_path):
+    corpus = tmp_path / "corpus"
+    write(
+        corpus,
+        "a.md",
+        "---\ntitle: Acme AC-1 approved by the FDA\ndate: 2024-01-02\n---\n"
+        "The FDA approved AC-1 for plaque psoriasis in adults.\n",
+    )
+    write(
+        corpus,
+        "b.md",
+        "---\ntitle: Beta starts a Phase 2 trial of BT-9\ndate: 2024-02-03\n---\n"
+        "Beta dosed the first patient with BT-9, an siRNA for hypertension.\n",
+    )
+    return corpus
+
+
+def test_reindex_writes_a_generation_with_its_manifest_and_switches_to_it(small_corpus, tmp_path):
+    report = reindex(small_corpus, tmp_path / "index", show_progress=False)
+    assert (report.documents, report.chunks, report.problems) == (2, 2, [])
+    assert current_generation_name(tmp_path / "index") == report.generation
+    manifest = json.loads((tmp_path / "index" / report.generation / "manifest.json").read_text())
+    assert manifest["model"] == "all-MiniLM-L6-v2" and manifest["dimension"] == 384
+    assert set(manifest["document_hashes"]) == {"a", "b"}
+
+
+def test_unchanged_passages_keep_their_vectors_and_a_new_one_is_embedded(small_corpus, tmp_path):
+    reindex(small_corpus, tmp_path / "index", show_progress=False)
+    write(small_corpus, "c.md", "---\ntitle: Gamma licenses GM-3\n---\nGamma licensed GM-3 to Delta.\n")
+    report = reindex(small_corpus, tmp_path / "index", show_progress=False)
+    assert (report.reused, report.encoded) == (2, 1)
+
+
+def test_a_running_searcher_follows_the_switch_to_a_new_generation(small_corpus, tmp_path):
+    reindex(small_corpus, tmp_path / "index", show_progress=False)
+    searcher = Searcher(tmp_path / "index")
+    assert searcher.search("GM-3", mode="keyword")["hits"] == []
+    write(small_corpus, "c.md", "---\ntitle: Gamma licenses GM-3\n---\nGamma licensed GM-3 to Delta.\n")
+    reindex(small_corpus, tmp_path / "index", show_progress=False)
+    assert searcher.search("GM-3", mode="keyword")["hits"][0]["doc_id"] == "c"
+
+
+def test_a_failed_reindex_leaves_the_old_generation_serving(small_corpus, tmp_path, monkeypatch):
+    first = reindex(small_corpus, tmp_path / "index", show_progress=False)
+
+    def disk_full(*args, **kwargs):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(indexer.build, "write_keyword_index", disk_full)
+    with pytest.raises(OSError):
+        reindex(small_corpus, tmp_path / "index", show_progress=False)
+    assert current_generation_name(tmp_path / "index") == first.generation
+    assert sorted(path.name for path in (tmp_path / "index").glob("gen-*")) == [first.generation]
+    assert Searcher(tmp_path / "index").search("AC-1", mode="keyword")["hits"][0]["doc_id"] == "a"
+
+
+def test_an_empty_corpus_switches_nothing(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ClinsearchError, match="No readable documents"):
+        reindex(tmp_path / "empty", tmp_path / "index", show_progress=False)
+    assert current_generation_name(tmp_path / "index") is None
+
+
+def test_old_generations_are_pruned(small_corpus, tmp_path):
+    for _ in range(4):
+        report = reindex(small_corpus, tmp_path / "index", show_progress=False)
+    assert sorted(path.name for path in (tmp_path / "index").glob("gen-*")) == ["gen-0003", report.generation]
+
+
+def test_two_reindexers_cannot_write_one_index(small_corpus, tmp_path):
+    (tmp_path / "index").mkdir()
+    with open(tmp_path / "index" / LOCK_FILE, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(IndexLockedError, match="Another `clinsearch reindex`"):
+            reindex(small_corpus, tmp_path / "index", show_progress=False)
+
+
+def test_searching_without_an_index_says_what_to_run(tmp_path):
+    with pytest.raises(IndexNotFoundError, match="clinsearch reindex"):
+        Searcher(tmp_path / "nothing")

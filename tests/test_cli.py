@@ -1,0 +1,58 @@
+"""The `clinsearch` command through click's runner, on the real index."""
+
+import json
+
+from conftest import write
+
+from clinsearch import main
+
+
+def test_search_prints_the_imc001_story_first(runner, index_dir):
+    result = runner.invoke(main, ["search", "EpCAM CAR-T gastric", "--index", str(index_dir), "-k", "3"])
+    assert result.exit_code == 0, result.output
+    first = result.output.splitlines()[0]
+    assert first.startswith(" 1.") and "IMC001" in first
+
+
+def test_search_json_is_the_api_answer(runner, index_dir):
+    result = runner.invoke(main, ["search", "ICP-723", "--index", str(index_dir), "--json", "--mode", "keyword"])
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.output)
+    assert answer["mode"] == "keyword"
+    assert answer["hits"][0]["doc_id"] == "2025-12-11-innocare-zoleretinib-nmpa-approval"
+
+
+def test_search_index_defaults_to_the_environment(runner, index_dir, monkeypatch):
+    monkeypatch.setenv("CLINSEARCH_INDEX", str(index_dir))
+    result = runner.invoke(main, ["search", "NTRK fusion approval China", "-k", "1"])
+    assert result.exit_code == 0, result.output
+    assert "zoleretinib" in result.output
+
+
+def test_search_without_an_index_says_what_to_run(runner, tmp_path):
+    result = runner.invoke(main, ["search", "anything", "--index", str(tmp_path / "none")])
+    assert result.exit_code == 1
+    assert "Run `clinsearch reindex" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_search_refuses_a_bad_k(runner, index_dir):
+    result = runner.invoke(main, ["search", "x", "-k", "0", "--index", str(index_dir)])
+    assert result.exit_code == 2 and "-k" in result.output
+
+
+def test_reindex_reports_skipped_files_and_what_to_try_next(runner, tmp_path):
+    write(tmp_path / "docs", "good.md", "---\ntitle: Acme AC-1 approved\n---\nThe FDA approved AC-1.\n")
+    write(tmp_path / "docs", "bad.json", "{oops")
+    result = runner.invoke(
+        main, ["reindex", "--corpus", str(tmp_path / "docs"), "--index", str(tmp_path / "ix"), "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "skipped bad.json" in result.output
+    assert "Indexed 1 documents as 1 passages" in result.output
+    assert f'Try: clinsearch search "EpCAM CAR-T gastric" --index {tmp_path / "ix"}' in result.output
+
+
+def test_reindex_of_a_missing_corpus_is_a_usage_error(runner, tmp_path):
+    result = runner.invoke(main, ["reindex", "--corpus", str(tmp_path / "missing"), "--index", str(tmp_path / "ix")])
+    assert result.exit_code == 2 and "does not exist" in result.output

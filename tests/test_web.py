@@ -1,0 +1,92 @@
+"""The JSON API and the search page, through Flask's test client on the real index."""
+
+import pytest
+from bs4 import BeautifulSoup
+
+HIT_FIELDS = {
+    "rank",
+    "score",
+    "keyword_rank",
+    "keyword_score",
+    "semantic_rank",
+    "semantic_score",
+    "doc_id",
+    "title",
+    "date",
+    "company",
+    "source",
+    "url",
+    "passage",
+    "more_passages",
+}
+
+
+def page_doc_ids(client, url):
+    soup = BeautifulSoup(client.get(url).data, "html.parser")
+    return [item["data-doc-id"] for item in soup.select("li.hit")]
+
+
+def test_api_search_answers_with_ranked_hits_and_their_parts(client):
+    answer = client.get("/api/search?q=EpCAM+CAR-T+gastric&k=5").get_json()
+    assert answer["query"] == "EpCAM CAR-T gastric" and answer["mode"] == "hybrid"
+    assert answer["timing"]["total_ms"] > 0
+    assert [hit["rank"] for hit in answer["hits"]] == [1, 2, 3, 4, 5]
+    assert HIT_FIELDS <= set(answer["hits"][0])
+    assert answer["hits"][0]["metadata"]["programme"] == "IMC001"
+    assert answer["hits"][0]["passage"]["text"]
+
+
+@pytest.mark.parametrize("query", ["EpCAM CAR-T gastric", "NTRK fusion approval China", "ICP-723"])
+def test_the_page_lists_what_the_api_returns(client, query):
+    api_ids = [hit["doc_id"] for hit in client.get("/api/search", query_string={"q": query}).get_json()["hits"]]
+    assert page_doc_ids(client, f"/?q={query}") == api_ids
+
+
+def test_the_page_shows_title_date_source_link_and_highlights(client):
+    response = client.get("/?q=ICP-723")
+    assert response.status_code == 200
+    first = BeautifulSoup(response.data, "html.parser").select_one("li.hit")
+    assert "zoleretinib" in first.select_one("h2.title").get_text()
+    assert first.select_one("time")["datetime"] == "2025-12-11"
+    assert first.select_one(".source").get_text()
+    assert first.select_one("a.source-link")["href"].startswith("http")
+    assert "ICP-723" in [mark.get_text() for mark in first.select("mark")]
+
+
+def test_the_page_keeps_the_query_and_mode_in_its_url_and_form(client):
+    soup = BeautifulSoup(client.get("/?q=ICP-723&mode=keyword").data, "html.parser")
+    assert soup.select_one("input[name=q]")["value"] == "ICP-723"
+    assert soup.select_one("input[name=mode][value=keyword]").has_attr("checked")
+
+
+def test_a_script_in_the_query_is_shown_as_text(client):
+    response = client.get("/?q=<script>alert(1)</script>")
+    assert b"<script>alert(1)</script>" not in response.data
+    assert b"&lt;script&gt;alert(1)&lt;/script&gt;" in response.data
+
+
+@pytest.mark.parametrize(
+    "query_string",
+    ["q=", "k=5", "q=x&k=0", "q=x&k=101", "q=x&k=ten", "q=x&mode=fuzzy", "q=" + "x" * 501],
+)
+def test_bad_parameters_are_a_400_in_the_one_error_shape(client, query_string):
+    response = client.get(f"/api/search?{query_string}")
+    assert response.status_code == 400
+    body = response.get_json()
+    assert set(body) == {"error", "status"} and body["status"] == 400 and body["error"]
+
+
+def test_a_bad_parameter_on_the_page_is_shown_not_thrown(client):
+    response = client.get("/?q=x&k=0")
+    assert response.status_code == 400
+    assert "k must be between" in BeautifulSoup(response.data, "html.parser").select_one(".error").get_text()
+
+
+def test_unknown_api_paths_are_a_json_404(client):
+    response = client.get("/api/nothing-here")
+    assert response.status_code == 404 and response.get_json()["status"] == 404
+
+
+def test_health_reports_the_index(client):
+    body = client.get("/healthz").get_json()
+    assert body["status"] == "ok" and body["documents"] >= 30 and body["chunks"] >= body["documents"]

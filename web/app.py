@@ -1,0 +1,56 @@
+"""The Flask app factory: configuration, the searcher opened once, the blueprint, error pages."""
+
+import logging
+from pathlib import Path
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from search.engine import Searcher
+from search.index_format import default_index_dir
+from web import views
+from web.rendering import highlighted
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """A configured app. ``INDEX`` names the index directory (``CLINSEARCH_INDEX`` in the
+    environment); the searcher, and with it the model, is loaded here, once per process.
+
+    Raises:
+        IndexNotFoundError: the index directory holds no built index.
+    """
+    app = Flask(__name__)
+    app.config.from_mapping(INDEX=str(default_index_dir()))
+    app.config.from_prefixed_env("CLINSEARCH")
+    app.config.update(config or {})
+    app.extensions["clinsearch"] = Searcher(Path(app.config["INDEX"]))
+    app.jinja_env.filters["highlighted"] = highlighted
+    app.register_blueprint(views.blueprint)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+    return app
+
+
+def error_body(message: str, status: int):
+    """The one JSON error shape of the API: ``{"error": message, "status": status}``."""
+    return jsonify({"error": message, "status": status}), status
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def _http_error(error: HTTPException):
+    if _wants_json():
+        return error_body(error.description or error.name, error.code or 500)
+    return render_template("error.html", message=error.description, status=error.code), error.code
+
+
+def _unexpected_error(error: Exception):
+    log.exception("unexpected error on %s", request.path)
+    message = "Something went wrong on our side; the error was logged."
+    if _wants_json():
+        return error_body(message, 500)
+    return render_template("error.html", message=message, status=500), 500
