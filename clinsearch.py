@@ -102,6 +102,31 @@ def _emphasised(text: str, spans: list[list[int]]) -> str:
 
 
 @main.command()
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+def stats(index_dir: Path, as_json: bool) -> None:
+    """Show what the index holds: counts by event type, regulator, modality, programme."""
+    from search.stats import index_statistics
+
+    counts = _translated(index_statistics, index_dir)
+    if as_json:
+        click.echo(json.dumps(counts, indent=2, ensure_ascii=False))
+        return
+    click.echo(
+        f"{counts['documents']} documents, {counts['chunks']} passages, {counts['companies']} companies, "
+        f"{counts['first_date']} to {counts['last_date']} ({counts['generation']}, {counts['model']})"
+    )
+    for label, values in counts["facets"].items():
+        click.echo(f"\nBy {label}:")
+        for value, count in values.items():
+            click.echo(f"  {count:>5}  {value}")
+    click.echo(f"\nProgrammes with 3 or more announcements: {len(counts['programmes'])}")
+    for name, count in counts["programmes"].items():
+        click.echo(f"  {count:>5}  {name}")
+    click.echo(f"\nRetellings of another document's news: {counts['retellings']}")
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="Worker threads.")

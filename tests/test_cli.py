@@ -1,8 +1,10 @@
 """The `clinsearch` command through click's runner, on the real index."""
 
 import json
+from collections import Counter
 
-from conftest import write
+import frontmatter
+from conftest import CORPUS, write
 
 from clinsearch import main
 
@@ -56,3 +58,21 @@ def test_reindex_reports_skipped_files_and_what_to_try_next(runner, tmp_path):
 def test_reindex_of_a_missing_corpus_is_a_usage_error(runner, tmp_path):
     result = runner.invoke(main, ["reindex", "--corpus", str(tmp_path / "missing"), "--index", str(tmp_path / "ix")])
     assert result.exit_code == 2 and "does not exist" in result.output
+
+
+def test_stats_counts_the_corpus_headers(runner, index_dir):
+    stories = [frontmatter.load(path) for path in CORPUS.glob("*.md") if path.name != "README.md"]
+    events = Counter(story.metadata.get("event") for story in stories if story.metadata.get("event"))
+    result = runner.invoke(main, ["stats", "--index", str(index_dir), "--json"])
+    assert result.exit_code == 0, result.output
+    counts = json.loads(result.output)
+    assert counts["documents"] == len(stories)
+    assert counts["facets"]["event type"] == dict(events)
+    assert counts["programmes"]["IMC001"] >= 3
+
+
+def test_stats_prints_the_facet_tables(runner, index_dir):
+    result = runner.invoke(main, ["stats", "--index", str(index_dir)])
+    assert result.exit_code == 0, result.output
+    for heading in ("By event type:", "By regulator:", "By modality:", "Programmes with 3 or more"):
+        assert heading in result.output
