@@ -5,6 +5,7 @@ that needs them, so ``clinsearch --help`` answers at once.
 """
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from search.errors import ClinsearchError
 from search.index_format import default_index_dir
 
 MODES = ("hybrid", "keyword", "semantic")
+FUSIONS = ("rrf", "convex")
 EXAMPLE_QUERY = "EpCAM CAR-T gastric"
 
 index_option = click.option(
@@ -124,6 +126,73 @@ def stats(index_dir: Path, as_json: bool) -> None:
     for name, count in counts["programmes"].items():
         click.echo(f"  {count:>5}  {name}")
     click.echo(f"\nRetellings of another document's news: {counts['retellings']}")
+
+
+@main.command(name="eval")
+@click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Index of the data set's corpus [default: one per data set in ~/.cache/clinsearch/eval].",
+)
+@click.option("--split", default="test", show_default=True, help="Which qrels/<split>.tsv to judge by.")
+@click.option("--mode", type=click.Choice(MODES + ("all",)), default="all", show_default=True)
+@click.option("--fusion", type=click.Choice(FUSIONS), default=None, help="Fusion for hybrid [default: the product's].")
+@click.option("--alpha", type=click.FloatRange(0, 1), default=None, help="Keyword weight of convex fusion.")
+@click.option("--rrf-k", type=click.IntRange(1), default=None, help="k of reciprocal rank fusion.")
+@click.option("--no-aliases", is_flag=True, help="Do not expand queries with aliases.")
+@click.option("--run-file", type=click.Path(dir_okay=False, path_type=Path), help="Write a TREC run file.")
+@click.option("--reindex", "force_reindex", is_flag=True, help="Rebuild the index even if it is up to date.")
+def evaluate(
+    dataset: Path,
+    index_dir: Path | None,
+    split: str,
+    mode: str,
+    fusion: str | None,
+    alpha: float | None,
+    rrf_k: int | None,
+    no_aliases: bool,
+    run_file: Path | None,
+    force_reindex: bool,
+) -> None:
+    """Measure nDCG@10, Recall@100 and MRR@10 per mode on a BEIR-layout DATASET."""
+    from indexer.build import is_up_to_date
+    from indexer.build import reindex as build
+    from search.engine import Searcher
+    from search.evaluation import evaluate as run_mode
+    from search.evaluation import load_dataset, write_trec_run
+
+    data = _translated(load_dataset, dataset, split)
+    index_dir = index_dir or _eval_cache() / data.name
+    if force_reindex or not is_up_to_date(data.corpus_path, index_dir):
+        click.echo(f"Indexing {data.corpus_path} into {index_dir} …")
+        _translated(build, data.corpus_path, index_dir)
+    searcher = _translated(Searcher, index_dir)
+    options = {
+        name: value for name, value in (("fusion", fusion), ("alpha", alpha), ("rrf_k", rrf_k)) if value is not None
+    }
+    options["aliases"] = not no_aliases
+    modes = MODES[1:] + MODES[:1] if mode == "all" else (mode,)
+    click.echo(f"{data.name} ({split}): {len(data.queries)} queries, {searcher.manifest['documents']} documents")
+    click.echo(f"{'mode':<10}{'nDCG@10':>9}{'Recall@100':>12}{'MRR@10':>9}{'time':>10}")
+    results = []
+    for name in modes:
+        result = _translated(run_mode, searcher, data, name, **options)
+        results.append(result)
+        scores = result.scores
+        click.echo(
+            f"{name:<10}{scores['nDCG@10']:>9.4f}{scores['Recall@100']:>12.4f}{scores['MRR@10']:>9.4f}"
+            f"{result.seconds:>8.1f} s  ({1000 * result.seconds / len(data.queries):.0f} ms/query)"
+        )
+    if run_file:
+        write_trec_run(run_file, results)
+        click.echo(f"Wrote the ranked lists to {run_file}.")
+
+
+def _eval_cache() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "clinsearch" / "eval"
 
 
 @main.command()

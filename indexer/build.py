@@ -7,6 +7,7 @@ generation serving. A lock file keeps two reindexers out of one index directory.
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import shutil
 import sqlite3
@@ -17,6 +18,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from indexer import chunking
+from indexer.aliases import mine_aliases
 from indexer.chunking import chunk_body
 from indexer.documents import Document, Problem, load_corpus
 from indexer.keyword import write_keyword_index
@@ -24,9 +27,11 @@ from indexer.vectors import embed, previous_vectors, text_hash
 from search import store
 from search.encoder import configured_model_name, get_encoder
 from search.errors import ClinsearchError, IndexLockedError
+from search.filters import filter_key
 from search.index_format import (
     GENERATION_PREFIX,
     LOCK_FILE,
+    MINED_ALIASES_FILE,
     STORE_FILE,
     VECTORS_FILE,
     Generation,
@@ -99,6 +104,29 @@ def reindex(corpus: Path, index_dir: Path, show_progress: bool = True) -> BuildR
     )
 
 
+def corpus_fingerprint(documents: list[Document]) -> str:
+    """Changes whenever any document is added, removed or changed."""
+    digest = hashlib.sha256()
+    for doc_id, content_hash in sorted((document.doc_id, document.content_hash) for document in documents):
+        digest.update(f"{doc_id}\x1f{content_hash}\n".encode())
+    return digest.hexdigest()
+
+
+def is_up_to_date(corpus: Path, index_dir: Path) -> bool:
+    """True when the current generation indexes exactly ``corpus``'s documents, in this format,
+    with the configured model and chunking; then a reindex would build the same thing again."""
+    try:
+        manifest = open_generation(index_dir).manifest
+    except (ClinsearchError, OSError, ValueError):
+        return False
+    documents, _ = load_corpus(Path(corpus))
+    return (
+        manifest.get("model") == configured_model_name()
+        and manifest.get("chunking") == chunking.SETTINGS
+        and manifest.get("corpus_fingerprint") == corpus_fingerprint(documents)
+    )
+
+
 def _write_generation(
     generation_dir: Path,
     documents: list[Document],
@@ -125,6 +153,8 @@ def _write_generation(
         disable=not show_progress,
     )
     write_keyword_index(generation_dir / "keyword", keyword_rows)
+    mined = mine_aliases(documents)
+    (generation_dir / MINED_ALIASES_FILE).write_text(json.dumps(mined, indent=1, ensure_ascii=False))
     write_manifest(
         generation_dir,
         {
@@ -133,6 +163,9 @@ def _write_generation(
             "documents": len(documents),
             "chunks": len(chunks),
             "corpus": str(corpus.resolve()),
+            "corpus_fingerprint": corpus_fingerprint(documents),
+            "chunking": chunking.SETTINGS,
+            "mined_aliases": len(mined),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "document_hashes": {document.doc_id: document.content_hash for document in documents},
             "problems": [str(problem) for problem in problems],
@@ -157,9 +190,11 @@ def _keyword_row(chunk_id: int, row: ChunkRow, document: Document) -> dict:
         "chunk_id": chunk_id,
         "doc_id": row.doc_id,
         "title": document.title,
-        "text": row.text,
+        "text": f"{document.title}\n{row.text}",
         "company": document.company,
         "source": document.source,
+        "source_key": filter_key(document.source),
+        "company_key": filter_key(document.company),
         "date": document.date,
     }
 
@@ -208,9 +243,10 @@ def _reindex_lock(index_dir: Path):
 
 
 def _previous_generation(index_dir: Path) -> Generation | None:
-    """The current generation, if there is a readable one (its vectors can be reused)."""
+    """The current generation, if there is one: its vectors can be reused even when an older
+    format version keeps it from being searched."""
     try:
-        return open_generation(index_dir)
+        return open_generation(index_dir, check_format=False)
     except (ClinsearchError, OSError, ValueError):
         return None
 

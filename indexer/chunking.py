@@ -12,6 +12,9 @@ from dataclasses import dataclass
 TARGET_WORDS = 110
 MAX_WORDS = 150
 MIN_WORDS = 60
+# A body this short stays one passage: an abstract or a short release read whole ranks better
+# (measured on SciFact) than its halves, and still fits the model's window nearly whole.
+SINGLE_PASSAGE_WORDS = 250
 
 # A sentence ends at . ! or ? (optionally closed by a quote or bracket) followed by white space
 # and a capital, digit or opening quote — unless the dot closes a common abbreviation.
@@ -19,6 +22,9 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]?\s+(?=[A-Z0-9\"“(\[])")
 _ABBREVIATIONS = re.compile(
     r"\b(?:Dr|Mr|Mrs|Ms|Prof|Inc|Ltd|Co|Corp|No|vs|approx|e\.g|i\.e|U\.S|St|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.$"
 )
+
+
+SETTINGS = {"target": TARGET_WORDS, "max": MAX_WORDS, "min": MIN_WORDS, "single": SINGLE_PASSAGE_WORDS}
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,9 @@ def chunk_body(body: str) -> list[Chunk]:
     """The passages of ``body``, in order, covering every sentence at least once."""
     sentences = sentence_spans(body)
     words = [len(body[start:end].split()) for start, end in sentences]
+    if sentences and sum(words) <= SINGLE_PASSAGE_WORDS:
+        start, end = sentences[0][0], sentences[-1][1]
+        return [Chunk(0, start, end, body[start:end])]
     groups: list[list[int]] = []
     current: list[int] = []
     for index, count in enumerate(words):

@@ -21,9 +21,12 @@ def previous_vectors(generation: Generation | None, model_name: str) -> dict[str
     """Vectors of ``generation`` keyed by text hash; nothing when it used another model."""
     if generation is None or generation.manifest.get("model") != model_name:
         return {}
-    matrix = np.load(generation.vectors_path, mmap_mode="r", allow_pickle=False)
-    with sqlite3.connect(f"file:{generation.store_path}?mode=ro", uri=True) as connection:
-        rows = connection.execute("SELECT chunk_id, text_hash FROM chunks").fetchall()
+    try:
+        matrix = np.load(generation.vectors_path, mmap_mode="r", allow_pickle=False)
+        with sqlite3.connect(f"file:{generation.store_path}?mode=ro", uri=True) as connection:
+            rows = connection.execute("SELECT chunk_id, text_hash FROM chunks").fetchall()
+    except (OSError, ValueError, sqlite3.Error):  # unreadable: embed everything afresh
+        return {}
     return {text_hash_: matrix[chunk_id] for chunk_id, text_hash_ in rows}
 
 

@@ -4,12 +4,14 @@ Plain tokenizers break ``ICP-723`` into ``icp`` and ``723`` and ``CAR-T`` into `
 dropped ``t``, so a query for the code matches every passage with a 723 in it. This analyzer
 keeps such terms whole:
 
->>> [t.text for t in domain_analyzer()("ICP-723 CAR-T CLDN18.2 PD-L1 fusion-positive tumours")]
-['icp723', 'cart', 'cldn18.2', 'pdl1', 'fusion', 'posit', 'tumour']
+>>> [t.text for t in domain_analyzer()("ICP-723 CAR T CLDN18.2 PD-L1 TNF-α fusion-positive tumours")]
+['icp723', 'cart', 'cldn18.2', 'pdl1', 'tnfalpha', 'fusion', 'posit', 'tumour']
 
-Hyphenated terms that hold a digit or a one-letter part (codes, ``CAR-T``, ``PD-L1``) are
-joined; ordinary hyphenated words are split into their words. Dotted terms such as
-``CLDN18.2`` stay one token. Ordinary words are lower-cased and stemmed; codes are not stemmed.
+Hyphenated terms that hold a digit, a one-letter part or a Greek letter (codes, ``CAR-T``,
+``PD-L1``, ``TNF-α``) are joined; ordinary hyphenated words are split into their words. Greek
+letters are spelled out, so ``TNFα``, ``TNF-α`` and ``TNF-alpha`` meet. ``CAR T`` and
+``CAR NK`` written with a space join like ``CAR-T``. Dotted terms such as ``CLDN18.2`` stay one
+token. Ordinary words are lower-cased and stemmed; codes are not stemmed.
 The index pickles this analyzer into its schema, so the reader must be able to import it.
 """
 
@@ -20,9 +22,55 @@ from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StemFilter,
 TOKEN_PATTERN = r"\w+(?:[-.'’]\w+)*"
 
 
+GREEK_LETTERS = {
+    "α": "alpha",
+    "β": "beta",
+    "γ": "gamma",
+    "δ": "delta",
+    "ε": "epsilon",
+    "κ": "kappa",
+    "λ": "lambda",
+    "μ": "mu",
+    "θ": "theta",
+    "ω": "omega",
+    "ζ": "zeta",
+    "σ": "sigma",
+}
+_GREEK_NAMES = set(GREEK_LETTERS.values())
+_GREEK_TRANSLATION = str.maketrans(GREEK_LETTERS)
+
+# Cell-therapy prefixes that join the next one- or two-letter word: "CAR T" is "CAR-T".
+_JOINING_PREFIXES = {"car", "tcr"}
+_JOINED_SUFFIXES = {"t", "nk", "m"}
+
+
 def _is_code(text: str) -> bool:
     """True for drug codes, gene symbols and the like: any digit in the term."""
     return any(character.isdigit() for character in text)
+
+
+class JoinedModalityFilter(Filter):
+    """Joins ``car`` + ``t`` (and ``car nk``, ``tcr t``) written apart into one term."""
+
+    def __call__(self, tokens):
+        pending = None
+        for token in tokens:
+            if pending is not None:
+                if token.text in _JOINED_SUFFIXES:
+                    pending.text += token.text
+                    if token.chars:
+                        pending.endchar = token.endchar
+                    yield pending
+                    pending = None
+                    continue
+                yield pending
+                pending = None
+            if token.text in _JOINING_PREFIXES:
+                pending = token.copy()
+                continue
+            yield token
+        if pending is not None:
+            yield pending
 
 
 class DomainTermFilter(Filter):
@@ -47,9 +95,9 @@ class DomainTermFilter(Filter):
         for suffix in ("'s", "’s"):
             if text.endswith(suffix):
                 text, end = text[: -len(suffix)], end - len(suffix)
-        text = text.replace("’", "'")
+        text = text.replace("’", "'").translate(_GREEK_TRANSLATION)
         parts = text.split("-")
-        if len(parts) == 1 or _is_code(text) or any(len(part) == 1 for part in parts):
+        if len(parts) == 1 or _is_code(text) or any(len(part) == 1 or part in _GREEK_NAMES for part in parts):
             yield text.replace("-", "").replace("'", ""), start, end
             return
         offset = start
@@ -75,6 +123,7 @@ def domain_analyzer():
         RegexTokenizer(TOKEN_PATTERN)
         | LowercaseFilter()
         | DomainTermFilter()
+        | JoinedModalityFilter()
         | StopFilter(minsize=1)
         | CodeAwareStemFilter()
     )

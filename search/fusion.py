@@ -1,7 +1,10 @@
 """Fusing the keyword and the semantic ranked lists into one, with each hit's score breakdown.
 
-Both functions take lists of ``(chunk_id, score)``, best first, and return ``FusedHit``s,
-best first. A chunk found by one retriever only has ``None`` for the other's rank and score.
+Retrievers rank passages; users (and judgments) rank documents. So each list is first reduced
+to documents, each scored by its best passage (``best_per_document``): a document whose best
+keyword passage and best semantic passage differ still gets both parts. The fusion functions
+take lists of ``(key, score)``, best first, and return ``FusedHit``s, best first; a key found
+by one retriever only has ``None`` for the other's rank and score.
 """
 
 from dataclasses import dataclass
@@ -11,9 +14,9 @@ RRF_K = 60
 
 @dataclass
 class FusedHit:
-    """One chunk's fused score and the parts it was made from (ranks count from 1)."""
+    """One document's (or chunk's) fused score and the parts it was made from (ranks count from 1)."""
 
-    chunk_id: int
+    key: str | int
     score: float
     keyword_rank: int | None = None
     keyword_score: float | None = None
@@ -21,18 +24,27 @@ class FusedHit:
     semantic_score: float | None = None
 
 
-def _breakdown(keyword: list, semantic: list) -> dict[int, FusedHit]:
-    hits: dict[int, FusedHit] = {}
-    for rank, (chunk_id, score) in enumerate(keyword, start=1):
-        hits[chunk_id] = FusedHit(chunk_id, 0.0, keyword_rank=rank, keyword_score=score)
-    for rank, (chunk_id, score) in enumerate(semantic, start=1):
-        hit = hits.setdefault(chunk_id, FusedHit(chunk_id, 0.0))
+def best_per_document(hits: list[tuple[int, float]], doc_of_chunk) -> list[tuple[str, float]]:
+    """A ranked chunk list as a ranked document list: each document at its best chunk's place."""
+    seen: dict[str, float] = {}
+    for chunk_id, score in hits:
+        seen.setdefault(doc_of_chunk[chunk_id], score)
+    return list(seen.items())
+
+
+def _breakdown(keyword: list, semantic: list) -> dict:
+    hits: dict = {}
+    for rank, (key, score) in enumerate(keyword, start=1):
+        hits[key] = FusedHit(key, 0.0, keyword_rank=rank, keyword_score=score)
+    for rank, (key, score) in enumerate(semantic, start=1):
+        hit = hits.setdefault(key, FusedHit(key, 0.0))
         hit.semantic_rank, hit.semantic_score = rank, score
     return hits
 
 
-def _ranked(hits: dict[int, FusedHit]) -> list[FusedHit]:
-    return sorted(hits.values(), key=lambda hit: (-hit.score, hit.chunk_id))
+def _ranked(hits: dict) -> list[FusedHit]:
+    # Ties keep the keyword list's order, then the semantic list's (dicts keep insertion order).
+    return sorted(hits.values(), key=lambda hit: -hit.score)
 
 
 def reciprocal_rank_fusion(keyword: list, semantic: list, k: int = RRF_K) -> list[FusedHit]:
@@ -43,20 +55,23 @@ def reciprocal_rank_fusion(keyword: list, semantic: list, k: int = RRF_K) -> lis
     return _ranked(hits)
 
 
-def _min_max(scores: list[float]) -> tuple[float, float]:
+def _min_max(scores: list[float]):
+    """A function mapping ``scores`` onto 0–1; a list of equal scores (one hit) maps to 1."""
     low, high = min(scores, default=0.0), max(scores, default=0.0)
-    return low, (high - low) or 1.0
+    if high == low:
+        return lambda score: 1.0
+    return lambda score: (score - low) / (high - low)
 
 
 def convex_combination(keyword: list, semantic: list, alpha: float = 0.5) -> list[FusedHit]:
     """``score = alpha · norm(keyword) + (1 − alpha) · norm(semantic)``, min-max normalised
     per list; a chunk missing from a list gets 0 for that part."""
     hits = _breakdown(keyword, semantic)
-    keyword_low, keyword_span = _min_max([score for _, score in keyword])
-    semantic_low, semantic_span = _min_max([score for _, score in semantic])
+    keyword_norm = _min_max([score for _, score in keyword])
+    semantic_norm = _min_max([score for _, score in semantic])
     for hit in hits.values():
-        keyword_part = (hit.keyword_score - keyword_low) / keyword_span if hit.keyword_rank else 0.0
-        semantic_part = (hit.semantic_score - semantic_low) / semantic_span if hit.semantic_rank else 0.0
+        keyword_part = keyword_norm(hit.keyword_score) if hit.keyword_rank else 0.0
+        semantic_part = semantic_norm(hit.semantic_score) if hit.semantic_rank else 0.0
         hit.score = alpha * keyword_part + (1 - alpha) * semantic_part
     return _ranked(hits)
 

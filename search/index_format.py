@@ -9,6 +9,10 @@ An index directory holds numbered generations and a ``CURRENT`` file naming the 
         keyword/              Whoosh BM25F index over chunks
         vectors.npy           float32, L2-normalised, one row per chunk (row = chunk id)
         store.sqlite          documents and chunk texts
+        aliases.json          name ↔ code pairs mined from the corpus, each with its document
+
+Whoosh numbers its documents in the order they were added; chunks are added in chunk-id
+order into a fresh index, so a Whoosh document number *is* a chunk id (the reader checks).
 """
 
 import json
@@ -21,27 +25,34 @@ from whoosh import fields
 from search.analysis import domain_analyzer
 from search.errors import IndexMismatchError, IndexNotFoundError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 3
 CURRENT_FILE = "CURRENT"
 MANIFEST_FILE = "manifest.json"
 KEYWORD_DIR = "keyword"
 VECTORS_FILE = "vectors.npy"
 STORE_FILE = "store.sqlite"
+MINED_ALIASES_FILE = "aliases.json"
 LOCK_FILE = ".reindex.lock"
 GENERATION_PREFIX = "gen-"
 DEFAULT_INDEX_DIR = "index"
 
 
 def keyword_schema() -> fields.Schema:
-    """One Whoosh document per chunk; titles weigh more than passage text."""
+    """One Whoosh document per chunk. ``text`` holds the document's title and then the passage, as
+    one field: Whoosh's BM25F sums per-field BM25 scores, which ranked worse than one field on
+    SciFact (nDCG@10 0.645 against 0.675) and on the GlobeNewswire judgments (0.780 against
+    0.791). ``title`` alone serves ``title:`` queries."""
     analyzer = domain_analyzer()
     return fields.Schema(
         chunk_id=fields.NUMERIC(stored=True, unique=True),
         doc_id=fields.ID(stored=True),
-        title=fields.TEXT(analyzer=analyzer, field_boost=2.0, multitoken_query="and"),
+        title=fields.TEXT(analyzer=analyzer, multitoken_query="and"),
         text=fields.TEXT(analyzer=analyzer, multitoken_query="and"),
         company=fields.TEXT(analyzer=analyzer, multitoken_query="and"),
         source=fields.TEXT(analyzer=analyzer, multitoken_query="and"),
+        # Exact-match keys for filters (see search.filters.filter_key) and the ISO date.
+        source_key=fields.ID,
+        company_key=fields.ID,
         date=fields.ID(stored=True),
     )
 
@@ -83,8 +94,9 @@ def current_generation_name(index_dir: Path) -> str | None:
         return None
 
 
-def open_generation(index_dir: Path, name: str | None = None) -> Generation:
-    """The current (or named) generation, with its manifest checked against this reader.
+def open_generation(index_dir: Path, name: str | None = None, check_format: bool = True) -> Generation:
+    """The current (or named) generation, with its manifest checked against this reader
+    (``check_format=False`` skips the format check, for reusing an old generation's vectors).
 
     Raises:
         IndexNotFoundError: no generation has been built in ``index_dir``.
@@ -96,7 +108,7 @@ def open_generation(index_dir: Path, name: str | None = None) -> Generation:
     if not name or not manifest_path.is_file():
         raise IndexNotFoundError(f"No index in {index_dir}. Run `clinsearch reindex --index {index_dir}` first.")
     manifest = json.loads(manifest_path.read_text())
-    if manifest.get("format_version") != FORMAT_VERSION:
+    if check_format and manifest.get("format_version") != FORMAT_VERSION:
         raise IndexMismatchError(
             f"The index in {index_dir} has format version {manifest.get('format_version')}, "
             f"this clinsearch reads version {FORMAT_VERSION}. "

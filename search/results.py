@@ -20,22 +20,15 @@ def highlight_spans(text: str, terms: set[str], analyzer) -> list[list[int]]:
     ]
 
 
-def group_by_document(fused: list[FusedHit], doc_of_chunk: dict[int, str], limit: int):
-    """The best ``limit`` documents as ``(best hit, [more hits])``, in fused order.
-
-    A document's later passages follow its best one (at most ``MORE_PASSAGES_PER_DOCUMENT``)
-    instead of pushing other documents off the page.
-    """
-    groups: dict[str, tuple[FusedHit, list[FusedHit]]] = {}
-    for hit in fused:
-        doc_id = doc_of_chunk[hit.chunk_id]
-        if doc_id in groups:
-            more = groups[doc_id][1]
-            if len(more) < MORE_PASSAGES_PER_DOCUMENT:
-                more.append(hit)
-        elif len(groups) < limit:
-            groups[doc_id] = (hit, [])
-    return list(groups.values())
+def passages_by_document(chunk_order: list[FusedHit], doc_of_chunk, doc_ids: list[str]) -> dict[str, list[int]]:
+    """For each of ``doc_ids``, its chunks in ``chunk_order`` (best first), at most
+    ``1 + MORE_PASSAGES_PER_DOCUMENT`` of them."""
+    wanted = {doc_id: [] for doc_id in doc_ids}
+    for hit in chunk_order:
+        chunks = wanted.get(doc_of_chunk[hit.key])
+        if chunks is not None and len(chunks) <= MORE_PASSAGES_PER_DOCUMENT:
+            chunks.append(hit.key)
+    return wanted
 
 
 def passage(chunk, terms: set[str], analyzer) -> dict:
@@ -50,10 +43,10 @@ def passage(chunk, terms: set[str], analyzer) -> dict:
     }
 
 
-def hit_record(rank: int, best: FusedHit, document: dict, passages: list[dict]) -> dict:
+def hit_record(rank: int, fused: FusedHit, document: dict, passages: list[dict]) -> dict:
     """One result: rank, fused score and its parts, the document's metadata, its passages."""
-    breakdown = asdict(best)
-    del breakdown["chunk_id"]
+    breakdown = asdict(fused)
+    del breakdown["key"]
     return {
         "rank": rank,
         **breakdown,

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.chunking import MAX_WORDS, chunk_body, sentence_spans
+from indexer.chunking import MAX_WORDS, SINGLE_PASSAGE_WORDS, chunk_body, sentence_spans
 from indexer.documents import load_corpus
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -33,7 +33,13 @@ def test_chunks_stay_within_the_model_window(bodies):
     long_sentence_allowance = 60
     for body in bodies:
         for chunk in chunk_body(body):
-            assert len(chunk.text.split()) <= MAX_WORDS + long_sentence_allowance
+            assert len(chunk.text.split()) <= max(SINGLE_PASSAGE_WORDS, MAX_WORDS + long_sentence_allowance)
+
+
+def test_a_short_body_is_one_passage_and_a_long_one_several():
+    sentence = "The trial met its primary endpoint in adults with the disease. "
+    assert len(chunk_body(sentence * 20)) == 1  # 200 words
+    assert len(chunk_body(sentence * 40)) > 2  # 400 words
 
 
 def test_sentences_do_not_break_after_abbreviations():

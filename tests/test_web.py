@@ -67,7 +67,7 @@ def test_a_script_in_the_query_is_shown_as_text(client):
 
 @pytest.mark.parametrize(
     "query_string",
-    ["q=", "k=5", "q=x&k=0", "q=x&k=101", "q=x&k=ten", "q=x&mode=fuzzy", "q=" + "x" * 501],
+    ["q=", "k=5", "q=x&k=0", "q=x&k=101", "q=x&k=ten", "q=x&mode=fuzzy", "q=" + "x" * 2001],
 )
 def test_bad_parameters_are_a_400_in_the_one_error_shape(client, query_string):
     response = client.get(f"/api/search?{query_string}")
@@ -90,3 +90,40 @@ def test_unknown_api_paths_are_a_json_404(client):
 def test_health_reports_the_index(client):
     body = client.get("/healthz").get_json()
     assert body["status"] == "ok" and body["documents"] >= 30 and body["chunks"] >= body["documents"]
+
+
+def test_api_filters_by_date_and_source(client):
+    answer = client.get(
+        "/api/search?q=approval&k=20&date_from=2024-01-01&date_to=2024-12-31"
+        "&source=Intellia+Therapeutics+via+GlobeNewswire&source=Valneva+via+GlobeNewswire"
+    ).get_json()
+    assert answer["hits"]
+    assert all("2024-01-01" <= hit["date"] <= "2024-12-31" for hit in answer["hits"])
+    assert {hit["source"] for hit in answer["hits"]} <= {
+        "Intellia Therapeutics via GlobeNewswire",
+        "Valneva via GlobeNewswire",
+    }
+
+
+@pytest.mark.parametrize(
+    "query_string", ["q=x&date_from=yesterday", "q=x&alpha=2", "q=x&fusion=max", "q=x&aliases=perhaps"]
+)
+def test_bad_option_parameters_are_a_400(client, query_string):
+    response = client.get(f"/api/search?{query_string}")
+    assert response.status_code == 400 and response.get_json()["status"] == 400
+
+
+def test_the_page_says_what_aliases_added_and_links_to_a_search_without_them(client):
+    soup = BeautifulSoup(client.get("/?q=EpCAM+CAR-T&mode=keyword").data, "html.parser")
+    also = soup.select_one(".also")
+    assert "CD326" in also.get_text()
+    link = also.select_one("a")["href"]
+    assert "aliases=0" in link and "mode=keyword" in link
+    without = BeautifulSoup(client.get(link).data, "html.parser")
+    assert "Aliases are off" in without.select_one(".also").get_text()
+
+
+def test_a_query_without_a_good_match_gets_a_helpful_empty_page(client):
+    soup = BeautifulSoup(client.get("/?q=qwxzv+plokijuh").data, "html.parser")
+    assert soup.select("li.hit") == []
+    assert "Try fewer or broader words" in soup.select_one(".empty").get_text()

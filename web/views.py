@@ -1,48 +1,45 @@
 """The routes: the search page and the JSON API are built from the same result data."""
 
-from flask import Blueprint, current_app, jsonify, render_template, request
+from urllib.parse import urlencode
 
-from search.engine import MAX_K, MODES
+from flask import Blueprint, current_app, jsonify, render_template, request, url_for
+
 from search.errors import QueryError
+from search.request import MODES, SearchRequest
 
 blueprint = Blueprint("search", __name__)
 
-DEFAULT_K = 10
 
-
-def search_results(args) -> dict:
-    """The answer to a search request's parameters (``q``, ``k``, ``mode``): the data behind
-    both the page and ``/api/search``.
+def search_results(params) -> dict:
+    """The answer to a request's URL parameters: the data behind both the page and the API.
 
     Raises:
         QueryError: a parameter is missing or out of range.
     """
-    k_text = args.get("k", str(DEFAULT_K))
-    try:
-        k = int(k_text)
-    except ValueError:
-        raise QueryError(f"k must be a whole number between 1 and {MAX_K}; got {k_text!r}") from None
-    return current_app.extensions["clinsearch"].search(args.get("q", ""), k=k, mode=args.get("mode", "hybrid"))
+    return current_app.extensions["clinsearch"].run(SearchRequest.from_params(params))
+
+
+@blueprint.app_template_global()
+def url_with(**changes) -> str:
+    """This page's URL with some parameters changed (``None`` removes one), for links that
+    keep the rest of the current view."""
+    params = request.args.copy()
+    for name, value in changes.items():
+        params.setlist(name, [] if value is None else [value])
+    return url_for("search.page") + "?" + urlencode(list(params.items(multi=True)))
 
 
 @blueprint.get("/")
 def page():
     query = request.args.get("q", "").strip()
-    context = {
-        "query": query,
-        "mode": request.args.get("mode", "hybrid"),
-        "modes": MODES,
-        "results": None,
-        "error": None,
-    }
+    context = {"query": query, "mode": request.args.get("mode", "hybrid"), "modes": MODES, "results": None}
     if not query:
-        return render_template("search.html", **context)
+        return render_template("search.html", **context, error=None)
     try:
         context["results"] = search_results(request.args)
     except QueryError as error:
-        context["error"] = str(error)
-        return render_template("search.html", **context), 400
-    return render_template("search.html", **context)
+        return render_template("search.html", **context, error=str(error)), 400
+    return render_template("search.html", **context, error=None)
 
 
 @blueprint.get("/api/search")

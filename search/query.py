@@ -1,0 +1,117 @@
+"""Reading a user's query: words, quoted phrases, ``-exclusions``, ``field:value``, and aliases.
+
+The syntax is the one search-engine users expect:
+
+- plain words rank passages (more of them, higher) but none is required;
+- ``"quoted phrases"``, ``+word`` and ``field:value`` (``company:``, ``source:``, ``title:``)
+  are required;
+- ``-word``, ``-"a phrase"`` and ``NOT word`` exclude passages;
+- ``AND`` and ``OR`` are accepted and mean what the defaults already do.
+
+Required and excluded clauses constrain the semantic retriever too, so a hybrid list never
+holds a passage the keyword syntax ruled out. Alias expansions (``EpCAM`` → ``CD326``) are
+searched at a lower weight than the user's own words and reported back.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from whoosh import query as whoosh_query
+from whoosh.fields import Schema
+
+from search.aliases import AliasTable
+
+ALIAS_WEIGHT = 0.5
+FIELDS = {"title", "text", "company", "source"}
+KEYWORD_FIELDS = ["text"]  # the title and the passage (see search.index_format.keyword_schema)
+
+# A sign is an operator only before a letter or a quote: "+1 nucleosomes" and "-2" are numbers.
+_CLAUSE = re.compile(
+    r'(?:(?P<sign>[-+])(?=[A-Za-z"]))?(?:(?P<field>[A-Za-z_]+):)?(?:"(?P<phrase>[^"]*)"?|(?P<word>[^\s"]+))'
+)
+
+
+@dataclass
+class ParsedQuery:
+    """A query taken apart: the Whoosh query that scores, the text to embed, the constraints a
+    passage must meet (``required``) or must not (``excluded``), and the expansions."""
+
+    keyword: whoosh_query.Query
+    semantic_text: str
+    required: whoosh_query.Query | None = None
+    excluded: whoosh_query.Query | None = None
+    also_searched: list[str] = field(default_factory=list)
+    terms: set[str] = field(default_factory=set)
+
+
+def parse(text: str, schema: Schema, aliases: AliasTable | None) -> ParsedQuery:
+    """Take ``text`` apart (see the module docstring); ``aliases=None`` switches expansion off."""
+    optional, required, excluded, positive_text = [], [], [], []
+    negate_next = False
+    for match in _CLAUSE.finditer(text):
+        sign, field_name, phrase, word = match["sign"], match["field"], match["phrase"], match["word"]
+        if word in ("AND", "OR") and not sign and not field_name:
+            continue
+        if word == "NOT" and not sign and not field_name:
+            negate_next = True
+            continue
+        if field_name and field_name.lower() not in FIELDS:  # "x:y" that is not a field is a word
+            word, field_name = f"{field_name}:{word or phrase}", None
+        clause = _clause_query(schema, field_name, phrase if phrase is not None else word, phrase is not None)
+        if clause is None:
+            negate_next = False
+            continue
+        if sign == "-" or negate_next:
+            excluded.append(clause)
+        elif sign == "+" or phrase is not None or field_name:
+            required.append(clause)
+        else:
+            optional.append(clause)
+        if not (sign == "-" or negate_next) and not field_name:
+            positive_text.append(phrase if phrase is not None else word)
+        negate_next = False
+    semantic_text = " ".join(positive_text)
+    expansions = aliases.expansions(semantic_text) if aliases and semantic_text else []
+    alias_queries = [q for q in (_clause_query(schema, None, e.text, True) for e in expansions) if q is not None]
+    if alias_queries:
+        optional.append(whoosh_query.Or(alias_queries, boost=ALIAS_WEIGHT))
+    parsed = ParsedQuery(
+        keyword=_combine(optional, required),
+        semantic_text=semantic_text,
+        required=whoosh_query.And(required) if required else None,
+        excluded=whoosh_query.Or(excluded) if excluded else None,
+        also_searched=[expansion.text for expansion in expansions],
+    )
+    parsed.terms = {text for _field, text in parsed.keyword.iter_all_terms() if isinstance(text, str)}
+    return parsed
+
+
+def _clause_query(schema, field_name: str | None, text: str, is_phrase: bool) -> whoosh_query.Query | None:
+    """One clause as a Whoosh query over ``field_name`` (or title and text); None if it is empty
+    after analysis (a stop word, punctuation)."""
+    fields = [field_name.lower()] if field_name else KEYWORD_FIELDS
+    subqueries = []
+    for name in fields:
+        terms = [token.text for token in schema[name].analyzer(text)]
+        if not terms:
+            continue
+        if len(terms) == 1:
+            subqueries.append(whoosh_query.Term(name, terms[0]))
+        elif is_phrase:
+            subqueries.append(whoosh_query.Phrase(name, terms))
+        else:  # one word that analyses to several terms ("fusion-positive")
+            subqueries.append(whoosh_query.And([whoosh_query.Term(name, term) for term in terms]))
+    if not subqueries:
+        return None
+    return subqueries[0] if len(subqueries) == 1 else whoosh_query.Or(subqueries)
+
+
+def _combine(optional: list, required: list) -> whoosh_query.Query:
+    """The scoring query: every positive clause, or ``NullQuery`` when there is none.
+
+    Required clauses score here and are enforced as a filter (see ``search.keyword``): Whoosh's
+    ``AndMaybe`` matcher was seen to spin without end on long queries.
+    """
+    clauses = required + optional
+    # scale=0.9: a passage holding more of the query's clauses ranks above one repeating one.
+    return whoosh_query.Or(clauses, scale=0.9) if clauses else whoosh_query.NullQuery

@@ -1,0 +1,134 @@
+"""A search request: every option a front end can set, checked once, parsed from strings once.
+
+The web page, the JSON API and the command line all build a ``SearchRequest``; a bad value
+raises ``QueryError`` with a message that names the parameter and what it accepts.
+"""
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+
+from search.errors import QueryError
+from search.filters import Filters
+
+MODES = ("hybrid", "keyword", "semantic")
+FUSIONS = ("rrf", "convex")
+MAX_K = 100
+MAX_QUERY_LENGTH = 2000  # room for a pasted abstract or patient case
+DEFAULT_FUSION = "convex"
+DEFAULT_RRF_K = 60
+# The keyword weight of convex fusion when a request sets none, by query length: short queries
+# (codes, names, a target and an indication) are lexical; sentences and case descriptions lean
+# on meaning. Chosen by bench/fusion_sweep.py over SciFact, BIRCO and our GlobeNewswire
+# judgments (see BENCHMARKS.md): the only setting tried that beat both retrievers on all three.
+SHORT_QUERY_WORDS = 6
+SHORT_QUERY_ALPHA = 0.7
+LONG_QUERY_ALPHA = 0.5
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """What to search for and how.
+
+    Attributes:
+        query: the user's words, with the syntax of ``search.query``.
+        k: how many documents to return (1–100).
+        mode: ``hybrid``, ``keyword`` or ``semantic``.
+        fusion: ``rrf`` (reciprocal rank fusion) or ``convex`` (min-max-normalised combination).
+        rrf_k: the k of RRF (≥ 1).
+        alpha: the keyword weight of the convex combination (0–1); None chooses it by the
+            query's length (see ``keyword_weight``).
+        aliases: expand the query with alias groups.
+        filters: date range, sources, companies.
+    """
+
+    query: str
+    k: int = 10
+    mode: str = "hybrid"
+    fusion: str = DEFAULT_FUSION
+    rrf_k: int = DEFAULT_RRF_K
+    alpha: float | None = None
+    aliases: bool = True
+    filters: Filters = field(default_factory=Filters)
+
+    def __post_init__(self):
+        query = " ".join((self.query or "").split())
+        object.__setattr__(self, "query", query)
+        if not query:
+            raise QueryError("the query is empty: type a drug, target, indication or event")
+        if len(query) > MAX_QUERY_LENGTH:
+            raise QueryError(f"the query is {len(query)} characters long; the limit is {MAX_QUERY_LENGTH}")
+        _one_of("mode", self.mode, MODES)
+        _one_of("fusion", self.fusion, FUSIONS)
+        if not 1 <= self.k <= MAX_K:
+            raise QueryError(f"k must be between 1 and {MAX_K}; got {self.k}")
+        if self.rrf_k < 1:
+            raise QueryError(f"rrf_k must be a whole number of at least 1; got {self.rrf_k}")
+        if self.alpha is not None and not 0.0 <= self.alpha <= 1.0:
+            raise QueryError(f"alpha must be between 0 and 1; got {self.alpha}")
+        if self.filters.date_from and self.filters.date_to and self.filters.date_from > self.filters.date_to:
+            raise QueryError(f"date_from ({self.filters.date_from}) is after date_to ({self.filters.date_to})")
+
+    @property
+    def keyword_weight(self) -> float:
+        """The alpha of convex fusion: the request's own, else one for the query's length."""
+        if self.alpha is not None:
+            return self.alpha
+        return SHORT_QUERY_ALPHA if len(self.query.split()) <= SHORT_QUERY_WORDS else LONG_QUERY_ALPHA
+
+    @classmethod
+    def from_params(cls, params: Mapping) -> "SearchRequest":
+        """A request from string parameters (a URL's query string); unknown names are ignored.
+
+        ``source`` and ``company`` may repeat when ``params`` has ``getlist`` (as Flask's does).
+        """
+        many = params.getlist if hasattr(params, "getlist") else lambda name: [params[name]] if name in params else []
+        defaults = {item.name: item.default for item in fields(cls) if item.name != "filters"}
+        return cls(
+            query=params.get("q", ""),
+            k=_number("k", params.get("k"), int, defaults["k"]),
+            mode=params.get("mode") or defaults["mode"],
+            fusion=params.get("fusion") or defaults["fusion"],
+            rrf_k=_number("rrf_k", params.get("rrf_k"), int, defaults["rrf_k"]),
+            alpha=_number("alpha", params.get("alpha"), float, defaults["alpha"]),
+            aliases=_flag("aliases", params.get("aliases"), defaults["aliases"]),
+            filters=Filters(
+                date_from=_iso_date("date_from", params.get("date_from")),
+                date_to=_iso_date("date_to", params.get("date_to")),
+                sources=tuple(value for value in many("source") if value.strip()),
+                companies=tuple(value for value in many("company") if value.strip()),
+            ),
+        )
+
+
+def _one_of(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise QueryError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+
+
+def _number(name: str, text: str | None, kind: type, default):
+    if text is None or text == "":
+        return default
+    try:
+        return kind(text)
+    except ValueError:
+        raise QueryError(f"{name} must be a {'whole number' if kind is int else 'number'}; got {text!r}") from None
+
+
+def _flag(name: str, text: str | None, default: bool) -> bool:
+    if text is None or text == "":
+        return default
+    if text.lower() in ("1", "true", "yes", "on"):
+        return True
+    if text.lower() in ("0", "false", "no", "off"):
+        return False
+    raise QueryError(f"{name} must be true or false; got {text!r}")
+
+
+def _iso_date(name: str, text: str | None) -> str | None:
+    if not text:
+        return None
+    try:
+        return datetime.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise QueryError(f"{name} must be an ISO date such as 2025-03-21; got {text!r}") from None
