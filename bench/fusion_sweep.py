@@ -36,8 +36,9 @@ def fusions():
         yield f"convex alpha={alpha}", lambda kw, se, words, alpha=alpha: convex_combination(kw, se, alpha)
     for short, long in ((0.7, 0.5), (0.7, 0.45), (0.75, 0.5), (0.65, 0.5)):
         for limit in (4, 6):
-            yield f"convex {short}/{long} @{limit}w", lambda kw, se, words, a=short, b=long, n=limit: (
-                convex_combination(kw, se, a if words <= n else b)
+            yield (
+                f"convex {short}/{long} @{limit}w",
+                lambda kw, se, words, a=short, b=long, n=limit: convex_combination(kw, se, a if words <= n else b),
             )
 
 

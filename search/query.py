@@ -73,6 +73,12 @@ def parse(text: str, schema: Schema, aliases: AliasTable | None) -> ParsedQuery:
     semantic_text = " ".join(positive_text)
     expansions = aliases.expansions(semantic_text) if aliases and semantic_text else []
     alias_queries = [q for q in (_clause_query(schema, None, e.text, True) for e in expansions) if q is not None]
+    # Highlight the user's words and one-word aliases; words of a phrase alias ("cell" of
+    # "chimeric antigen receptor T cell") would light up everywhere on their own.
+    terms = {text for clause in required + optional for _field, text in clause.iter_all_terms()}
+    terms |= {
+        text for alias in alias_queries if isinstance(alias, whoosh_query.Term) for _f, text in alias.iter_all_terms()
+    }
     if alias_queries:
         optional.append(whoosh_query.Or(alias_queries, boost=ALIAS_WEIGHT))
     parsed = ParsedQuery(
@@ -82,7 +88,7 @@ def parse(text: str, schema: Schema, aliases: AliasTable | None) -> ParsedQuery:
         excluded=whoosh_query.Or(excluded) if excluded else None,
         also_searched=[expansion.text for expansion in expansions],
     )
-    parsed.terms = {text for _field, text in parsed.keyword.iter_all_terms() if isinstance(text, str)}
+    parsed.terms = {term for term in terms if isinstance(term, str)}
     return parsed
 
 

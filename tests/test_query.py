@@ -75,3 +75,9 @@ def test_expansion_can_be_switched_off():
 def test_a_sign_before_a_number_is_part_of_the_text():
     parsed = parse("stabilizing +1 nucleosomes at -2 degrees", SCHEMA, None)
     assert parsed.required is None and parsed.excluded is None
+
+
+def test_one_word_aliases_are_highlighted_but_not_the_words_of_phrase_aliases():
+    terms = parse("EpCAM CAR-T", SCHEMA, ALIASES).terms
+    assert {"epcam", "cart", "cd326", "tacstd1"} <= terms
+    assert "cell" not in terms and "epitheli" not in terms

@@ -59,6 +59,10 @@ def test_bad_parameters_name_themselves(params, message):
 
 
 def test_short_queries_lean_on_keywords_and_sentences_on_meaning():
-    assert SearchRequest("NTLA-2002 PRIME").keyword_weight > SearchRequest(
-        "a one-time CRISPR treatment reduced swelling attacks in hereditary angioedema patients").keyword_weight
+    assert (
+        SearchRequest("NTLA-2002 PRIME").keyword_weight
+        > SearchRequest(
+            "a one-time CRISPR treatment reduced swelling attacks in hereditary angioedema patients"
+        ).keyword_weight
+    )
     assert SearchRequest("NTLA-2002 PRIME", alpha=0.2).keyword_weight == 0.2
