@@ -13,9 +13,8 @@ import click
 
 from search.errors import ClinsearchError
 from search.index_format import default_index_dir
+from search.request import FUSIONS, MODES
 
-MODES = ("hybrid", "keyword", "semantic")
-FUSIONS = ("rrf", "convex")
 EXAMPLE_QUERY = "EpCAM CAR-T gastric"
 
 index_option = click.option(

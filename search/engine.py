@@ -23,8 +23,8 @@ from search.results import highlight_spans, hit_record, passage, passages_by_doc
 MIN_CANDIDATES = 100
 CANDIDATES_PER_DOCUMENT = 3
 
-# all-MiniLM-L6-v2 puts unrelated short texts at cosine ≈ 0.0–0.2 from a query; a passage found
-# by the semantic side alone, below this, is noise rather than an answer.
+# all-MiniLM-L6-v2 puts unrelated short texts at cosine ≈ 0.0–0.2 from a query: semantic hits
+# below this are dropped as noise (a passage the keyword side found still comes through it).
 MIN_SEMANTIC_SCORE = 0.25
 
 

@@ -75,26 +75,23 @@ def parse(text: str, schema: Schema, aliases: AliasTable | None) -> ParsedQuery:
     alias_queries = [q for q in (_clause_query(schema, None, e.text, True) for e in expansions) if q is not None]
     # Highlight the user's words and one-word aliases; words of a phrase alias ("cell" of
     # "chimeric antigen receptor T cell") would light up everywhere on their own.
-    terms = {text for clause in required + optional for _field, text in clause.iter_all_terms()}
-    terms |= {
-        text for alias in alias_queries if isinstance(alias, whoosh_query.Term) for _f, text in alias.iter_all_terms()
-    }
+    highlighted = [*required, *optional, *(alias for alias in alias_queries if isinstance(alias, whoosh_query.Term))]
+    terms = {term for clause in highlighted for _field, term in clause.iter_all_terms() if isinstance(term, str)}
     if alias_queries:
         optional.append(whoosh_query.Or(alias_queries, boost=ALIAS_WEIGHT))
-    parsed = ParsedQuery(
+    return ParsedQuery(
         keyword=_combine(optional, required),
         semantic_text=semantic_text,
         required=whoosh_query.And(required) if required else None,
         excluded=whoosh_query.Or(excluded) if excluded else None,
         also_searched=[expansion.text for expansion in expansions],
+        terms=terms,
     )
-    parsed.terms = {term for term in terms if isinstance(term, str)}
-    return parsed
 
 
 def _clause_query(schema, field_name: str | None, text: str, is_phrase: bool) -> whoosh_query.Query | None:
-    """One clause as a Whoosh query over ``field_name`` (or title and text); None if it is empty
-    after analysis (a stop word, punctuation)."""
+    """One clause as a Whoosh query over ``field_name`` (or the default ``KEYWORD_FIELDS``); None
+    if it is empty after analysis (a stop word, punctuation)."""
     fields = [field_name.lower()] if field_name else KEYWORD_FIELDS
     subqueries = []
     for name in fields:

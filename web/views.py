@@ -32,14 +32,20 @@ def url_with(**changes) -> str:
 @blueprint.get("/")
 def page():
     query = request.args.get("q", "").strip()
-    context = {"query": query, "mode": request.args.get("mode", "hybrid"), "modes": MODES, "results": None}
-    if not query:
-        return render_template("search.html", **context, error=None)
-    try:
-        context["results"] = search_results(request.args)
-    except QueryError as error:
-        return render_template("search.html", **context, error=str(error)), 400
-    return render_template("search.html", **context, error=None)
+    context = {
+        "query": query,
+        "mode": request.args.get("mode", "hybrid"),
+        "modes": MODES,
+        "results": None,
+        "error": None,
+    }
+    if query:
+        try:
+            context["results"] = search_results(request.args)
+        except QueryError as error:
+            context["error"] = str(error)
+            return render_template("search.html", **context), 400
+    return render_template("search.html", **context)
 
 
 @blueprint.get("/api/search")
