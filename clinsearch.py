@@ -12,8 +12,9 @@ from pathlib import Path
 import click
 
 from search.errors import ClinsearchError
+from search.facets import EVENT_LABELS, FILTER_FACETS
 from search.index_format import default_index_dir
-from search.request import FUSIONS, MODES
+from search.request import FUSIONS, MODES, SORTS, SearchRequest
 
 EXAMPLE_QUERY = "EpCAM CAR-T gastric"
 
@@ -60,26 +61,77 @@ def reindex(corpus: Path, index_dir: Path, quiet: bool) -> None:
     click.echo(f'Try: clinsearch search "{EXAMPLE_QUERY}"{index_flag}')
 
 
+def facet_options(command):
+    """``--event``, ``--regulator``, … ``--source``: repeatable facet filters (any value matches)."""
+    for name in reversed(FILTER_FACETS):
+        command = click.option(f"--{name}", multiple=True, help=f"Only announcements with this {name}; repeatable.")(
+            command
+        )
+    return command
+
+
 @main.command()
 @click.argument("query")
 @click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True)
-@click.option("-k", "k", type=click.IntRange(1, 100), default=10, show_default=True, help="How many documents.")
+@click.option("-k", "k", type=click.IntRange(1, 100), default=10, show_default=True, help="Results per page.")
+@click.option("--page", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
+@click.option("--date-from", help="Earliest date, ISO (2024-01-31).")
+@click.option("--date-to", help="Latest date, ISO.")
+@facet_options
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON the API returns.")
 @index_option
-def search(query: str, mode: str, k: int, as_json: bool, index_dir: Path) -> None:
-    """Search the index for QUERY and print the ranked passages."""
+def search(query: str, as_json: bool, index_dir: Path, **options) -> None:
+    """Search the index for QUERY and print the ranked passages.
+
+    Filters narrow the results: `clinsearch search "pancreatic cancer" --event designation --regulator FDA`.
+    """
     from search.engine import Searcher
 
-    searcher = _translated(Searcher, index_dir)
-    response = _translated(searcher.search, query, k=k, mode=mode)
+    params = {"q": query, **{name: value for name, value in options.items() if value is not None}}
+    request = _translated(SearchRequest.from_params, _ParamList(params))
+    response = _translated(_translated(Searcher, index_dir).run, request)
     if as_json:
         click.echo(json.dumps(response, indent=2, ensure_ascii=False))
         return
     if not response["hits"]:
-        click.echo(f"No announcement matches {query!r}. Try fewer words, or --mode semantic.")
+        click.echo(f"No announcement matches {query!r}. Try fewer words, another mode, or fewer filters.")
     for hit in response["hits"]:
         _print_hit(hit)
-    click.echo(f"{len(response['hits'])} results in {response['timing']['total_ms']:.0f} ms ({mode}).")
+    shown = f"{len(response['hits'])} of {response['total']} results"
+    click.echo(f"{shown} in {response['timing']['total_ms']:.0f} ms ({request.mode}, page {request.page}).")
+
+
+class _ParamList(dict):
+    """Command-line options as URL-style parameters: tuples are a repeated parameter."""
+
+    def get(self, name, default=None):
+        value = super().get(name, default)
+        return None if isinstance(value, tuple) else (str(value) if value is not None else None)
+
+    def getlist(self, name) -> list[str]:
+        value = super().get(name, ())
+        return list(value) if isinstance(value, tuple) else [str(value)]
+
+
+@main.command()
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON the API returns.")
+@index_option
+def timeline(name: str, as_json: bool, index_dir: Path) -> None:
+    """Every announcement about the drug NAME (code, name or alias), oldest first."""
+    from search.engine import Searcher
+
+    programme = _translated(_translated(Searcher, index_dir).programme, name)
+    if as_json:
+        click.echo(json.dumps(programme, indent=2, ensure_ascii=False))
+        return
+    if not programme["announcements"]:
+        raise click.ClickException(f"No announcement names {name!r}. Try its code or its name, or `clinsearch search`.")
+    for item in programme["announcements"]:
+        label = EVENT_LABELS.get(item["event"], item["event"])
+        click.echo(f"{item['date']}  {label:<24} {item['title']}  [{item['doc_id']}]")
+    click.echo(f"{len(programme['announcements'])} announcements about {name}.")
 
 
 def _print_hit(hit: dict) -> None:
@@ -142,6 +194,7 @@ def stats(index_dir: Path, as_json: bool) -> None:
 @click.option("--alpha", type=click.FloatRange(0, 1), default=None, help="Keyword weight of convex fusion.")
 @click.option("--rrf-k", type=click.IntRange(1), default=None, help="k of reciprocal rank fusion.")
 @click.option("--no-aliases", is_flag=True, help="Do not expand queries with aliases.")
+@click.option("--no-interpret", is_flag=True, help="Do not boost documents about the entities a query names.")
 @click.option("--run-file", type=click.Path(dir_okay=False, path_type=Path), help="Write a TREC run file.")
 @click.option("--reindex", "force_reindex", is_flag=True, help="Rebuild the index even if it is up to date.")
 def evaluate(
@@ -153,6 +206,7 @@ def evaluate(
     alpha: float | None,
     rrf_k: int | None,
     no_aliases: bool,
+    no_interpret: bool,
     run_file: Path | None,
     force_reindex: bool,
 ) -> None:
@@ -173,6 +227,7 @@ def evaluate(
         name: value for name, value in (("fusion", fusion), ("alpha", alpha), ("rrf_k", rrf_k)) if value is not None
     }
     options["aliases"] = not no_aliases
+    options["interpret"] = not no_interpret
     modes = MODES[1:] + MODES[:1] if mode == "all" else (mode,)
     click.echo(f"{data.name} ({split}): {len(data.queries)} queries, {searcher.manifest['documents']} documents")
     click.echo(f"{'mode':<10}{'nDCG@10':>9}{'Recall@100':>12}{'MRR@10':>9}{'time':>10}")

@@ -22,12 +22,15 @@ from indexer import chunking
 from indexer.aliases import mine_aliases
 from indexer.chunking import chunk_body
 from indexer.documents import Document, Problem, load_corpus
+from indexer.duplicates import duplicate_groups
+from indexer.entities import chunk_entities, document_entities
 from indexer.keyword import write_keyword_index
 from indexer.vectors import embed, previous_vectors, text_hash
 from search import store
 from search.encoder import configured_model_name, get_encoder
 from search.errors import ClinsearchError, IndexLockedError
-from search.filters import filter_key
+from search.facets import FILTER_FACETS, document_facet_values, value_key
+from search.filters import facet_field
 from search.index_format import (
     GENERATION_PREFIX,
     LOCK_FILE,
@@ -68,6 +71,7 @@ class ChunkRow:
     end: int
     text: str
     embedded_text: str
+    entities: dict
 
 
 def reindex(corpus: Path, index_dir: Path, show_progress: bool = True) -> BuildReport:
@@ -143,10 +147,13 @@ def _write_generation(
             [row.embedded_text for row in chunks], encoder, previous_vectors(previous, model_name), bar.update
         )
     np.save(generation_dir / VECTORS_FILE, vectors, allow_pickle=False)
-    _write_store(generation_dir / STORE_FILE, documents, chunks)
+    entities = {document.doc_id: document_entities(document) for document in documents}
+    groups = duplicate_groups(documents)
+    _write_store(generation_dir / STORE_FILE, documents, chunks, entities, groups)
+    facets = {d.doc_id: document_facet_values(entities[d.doc_id], d.company, d.source, d.date) for d in documents}
     by_id = {document.doc_id: document for document in documents}
     keyword_rows = tqdm(
-        (_keyword_row(chunk_id, row, by_id[row.doc_id]) for chunk_id, row in enumerate(chunks)),
+        (_keyword_row(chunk_id, row, by_id[row.doc_id], facets[row.doc_id]) for chunk_id, row in enumerate(chunks)),
         total=len(chunks),
         desc="Keyword index",
         unit="chunk",
@@ -166,6 +173,7 @@ def _write_generation(
             "corpus_fingerprint": corpus_fingerprint(documents),
             "chunking": chunking.SETTINGS,
             "mined_aliases": len(mined),
+            "duplicate_groups": len(set(groups.values())),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "document_hashes": {document.doc_id: document.content_hash for document in documents},
             "problems": [str(problem) for problem in problems],
@@ -178,32 +186,44 @@ def _chunk_rows(document: Document) -> list[ChunkRow]:
     """A document's passages; the embedded text leads with the title, which names the programme."""
     passages = chunk_body(document.body) or []
     if not passages:  # a title-only document is one passage of its title
-        return [ChunkRow(document.doc_id, 0, 0, 0, document.title, document.title)]
+        title = document.title
+        return [ChunkRow(document.doc_id, 0, 0, 0, title, title, chunk_entities(title))]
     return [
-        ChunkRow(document.doc_id, chunk.ordinal, chunk.start, chunk.end, chunk.text, f"{document.title}\n{chunk.text}")
+        ChunkRow(
+            document.doc_id,
+            chunk.ordinal,
+            chunk.start,
+            chunk.end,
+            chunk.text,
+            f"{document.title}\n{chunk.text}",
+            chunk_entities(chunk.text),
+        )
         for chunk in passages
     ]
 
 
-def _keyword_row(chunk_id: int, row: ChunkRow, document: Document) -> dict:
-    return {
+def _keyword_row(chunk_id: int, row: ChunkRow, document: Document, facets: dict[str, list[str]]) -> dict:
+    fields = {
         "chunk_id": chunk_id,
         "doc_id": row.doc_id,
         "title": document.title,
         "text": f"{document.title}\n{row.text}",
         "company": document.company,
         "source": document.source,
-        "source_key": filter_key(document.source),
-        "company_key": filter_key(document.company),
         "date": document.date,
     }
+    for name in FILTER_FACETS:
+        fields[facet_field(name)] = ",".join(value_key(value) for value in facets[name])
+    return fields
 
 
-def _write_store(path: Path, documents: list[Document], chunks: list[ChunkRow]) -> None:
+def _write_store(
+    path: Path, documents: list[Document], chunks: list[ChunkRow], entities: dict[str, dict], groups: dict[str, str]
+) -> None:
     with contextlib.closing(sqlite3.connect(path)) as connection, connection:
         connection.executescript(store.TABLES)
         connection.executemany(
-            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     d.doc_id,
@@ -215,15 +235,26 @@ def _write_store(path: Path, documents: list[Document], chunks: list[ChunkRow]) 
                     d.path,
                     d.content_hash,
                     json.dumps(d.metadata, ensure_ascii=False),
+                    json.dumps(entities[d.doc_id], ensure_ascii=False),
+                    groups[d.doc_id],
                     d.body,
                 )
                 for d in documents
             ],
         )
         connection.executemany(
-            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (chunk_id, c.doc_id, c.ordinal, c.start, c.end, c.text, text_hash(c.embedded_text))
+                (
+                    chunk_id,
+                    c.doc_id,
+                    c.ordinal,
+                    c.start,
+                    c.end,
+                    c.text,
+                    text_hash(c.embedded_text),
+                    json.dumps(c.entities, ensure_ascii=False),
+                )
                 for chunk_id, c in enumerate(chunks)
             ],
         )

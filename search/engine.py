@@ -11,13 +11,15 @@ from whoosh import index as whoosh_index
 from search import keyword, semantic, store
 from search.aliases import AliasTable, read_alias_file, read_mined_aliases
 from search.encoder import configured_model_name, get_encoder
-from search.errors import IndexMismatchError
-from search.filters import ChunkColumns
+from search.errors import DocumentNotFoundError, IndexMismatchError, QueryError
+from search.facets import FacetIndex
 from search.fusion import FusedHit, best_per_document, convex_combination, reciprocal_rank_fusion, single_list
 from search.index_format import MINED_ALIASES_FILE, Generation, current_generation_name, open_generation
+from search.programmes import programme_documents
 from search.query import ParsedQuery, parse
 from search.request import SearchRequest
-from search.results import highlight_spans, hit_record, passage, passages_by_document
+from search.results import collapse_duplicates, highlight_spans, hit_record, passage, passages_by_document
+from search.understanding import Interpretation, boost
 
 # Chunks each retriever returns: enough that, reduced to documents, they still hold k documents.
 MIN_CANDIDATES = 100
@@ -26,10 +28,11 @@ CANDIDATES_PER_DOCUMENT = 3
 # all-MiniLM-L6-v2 puts unrelated short texts at cosine ≈ 0.0–0.2 from a query: semantic hits
 # below this are dropped as noise (a passage the keyword side found still comes through it).
 MIN_SEMANTIC_SCORE = 0.25
+MAX_PROGRAMME_NAME = 100
 
 
 class OpenGeneration:
-    """One generation's readers. The Whoosh index, matrix, columns and model are shared by all
+    """One generation's readers. The Whoosh index, matrix, facets and model are shared by all
     threads; Whoosh searchers and SQLite connections are opened once per thread that uses them."""
 
     def __init__(self, generation: Generation):
@@ -41,7 +44,7 @@ class OpenGeneration:
         self.vectors = np.load(generation.vectors_path, mmap_mode="r", allow_pickle=False)
         self.encoder = get_encoder(generation.manifest["model"])
         self._local = threading.local()
-        self.columns = ChunkColumns.load(self.store)
+        self.facets = FacetIndex.load(self.store)
         mined = read_mined_aliases(generation.path / MINED_ALIASES_FILE)
         self.aliases = AliasTable(read_alias_file() + mined, self.analyzer)
 
@@ -106,21 +109,77 @@ class Searcher:
         return self.run(SearchRequest(query, **options))
 
     def run(self, request: SearchRequest) -> dict:
-        """The best ``request.k`` documents, each with its best passage and its score parts."""
+        """One page of the result list, its facet counts, and how the query was read.
+
+        The result list is every document the retrievers found, fused, boosted by query
+        understanding, with near-duplicates folded into their best-ranked version; ``total``
+        counts it, the facets count its documents, ``sort`` orders it, and a page is a slice.
+        """
         started = time.perf_counter()
         retrieval = self.retrieve(request)
-        ranked = self.rank(request, retrieval)
+        opened = retrieval.opened
         stage = time.perf_counter()
-        hits = self._hits(retrieval, ranked)
+        ranked, versions = collapse_duplicates(self.rank(request, retrieval), opened.facets.group_of)
+        if request.sort == "date":
+            date_of = opened.facets.date_of
+            ranked = sorted(ranked, key=lambda hit: date_of(hit.key), reverse=True)
+        facets = opened.facets.counts([hit.key for hit in ranked], request.filters.selected)
+        retrieval.timing["fusion_ms"] = _elapsed_ms(stage)
+        stage = time.perf_counter()
+        page = ranked[(request.page - 1) * request.k : request.depth]
+        hits = self._hits(retrieval, page, versions, first_rank=(request.page - 1) * request.k + 1)
         timing = {**retrieval.timing, "results_ms": _elapsed_ms(stage), "total_ms": _elapsed_ms(started)}
         return {
             "query": request.query,
             "mode": request.mode,
+            "sort": request.sort,
             "k": request.k,
+            "page": request.page,
+            "total": len(ranked),
             "also_searched": retrieval.parsed.also_searched,
+            "interpretation": retrieval.interpretation.as_list(),
+            "facets": facets,
             "timing": timing,
             "hits": hits,
         }
+
+    def document(self, doc_id: str, query: str = "", chunk_id: int | None = None) -> dict:
+        """A whole announcement: metadata, entities, body, passages; the passage ``chunk_id`` (a
+        result's) marked and the ``query``'s words highlighted; the other versions of its news,
+        and the other announcements about its drugs in date order.
+
+        Raises:
+            DocumentNotFoundError: the index holds no document ``doc_id``.
+        """
+        opened = self._current()
+        document = store.document_with_body(opened.store, doc_id)
+        if document is None:
+            raise DocumentNotFoundError(f"No announcement with id {doc_id!r} in this index.")
+        terms = parse(query, opened.schema, None).terms if query.strip() else set()
+        document["highlights"] = highlight_spans(document["body"], terms, opened.analyzer)
+        document["matched_chunk"] = chunk_id if any(c["chunk_id"] == chunk_id for c in document["chunks"]) else None
+        versions = store.group_members(opened.store, [document["group_id"]])[document["group_id"]]
+        document["other_versions"] = [_summary(member) for member in versions if member["doc_id"] != doc_id]
+        names = document["entities"].get("drug_codes") or document["entities"].get("drug_names") or []
+        document["programmes"] = [self._timeline(opened, name, exclude=doc_id) for name in names[:3]]
+        return document
+
+    def programme(self, name: str) -> dict:
+        """Every announcement about the drug ``name`` (code, name or alias), oldest first.
+
+        Raises:
+            QueryError: ``name`` is empty or too long.
+        """
+        name = " ".join(name.split())
+        if not name or len(name) > MAX_PROGRAMME_NAME:
+            raise QueryError(f"give a drug code or name of 1 to {MAX_PROGRAMME_NAME} characters")
+        return self._timeline(self._current(), name)
+
+    @staticmethod
+    def _timeline(opened: OpenGeneration, name: str, exclude: str | None = None) -> dict:
+        doc_ids = [doc_id for doc_id in programme_documents(name, opened.facets, opened.aliases) if doc_id != exclude]
+        documents = store.documents_by_id(opened.store, doc_ids)
+        return {"name": name, "announcements": [_summary(documents[doc_id]) for doc_id in doc_ids]}
 
     def retrieve(self, request: SearchRequest) -> "Retrieval":
         """Parse the query and run the retrievers ``request.mode`` asks for, before fusion."""
@@ -128,7 +187,8 @@ class Searcher:
         timing: dict[str, float] = {}
         started = time.perf_counter()
         parsed = parse(request.query, opened.schema, opened.aliases if request.aliases else None)
-        candidates = max(MIN_CANDIDATES, CANDIDATES_PER_DOCUMENT * request.k)
+        interpretation = Interpretation.of(parsed.semantic_text) if request.interpret else Interpretation()
+        candidates = max(MIN_CANDIDATES, CANDIDATES_PER_DOCUMENT * request.depth)
         keyword_hits = semantic_hits = []
         if request.mode in ("hybrid", "keyword"):
             keyword_hits = keyword.keyword_search(
@@ -139,21 +199,23 @@ class Searcher:
             stage = time.perf_counter()
             semantic_hits = self._semantic_hits(opened, parsed, request, candidates)
             timing["semantic_ms"] = _elapsed_ms(stage)
-        return Retrieval(opened, parsed, keyword_hits, semantic_hits, timing)
+        return Retrieval(opened, parsed, interpretation, keyword_hits, semantic_hits, timing)
 
     @staticmethod
     def rank(request: SearchRequest, retrieval: "Retrieval") -> list[FusedHit]:
-        """The best ``request.k`` documents of a retrieval, fused by the request's method."""
-        doc_of_chunk = retrieval.opened.columns.doc_ids
-        keyword_documents = best_per_document(retrieval.keyword, doc_of_chunk)
-        semantic_documents = best_per_document(retrieval.semantic, doc_of_chunk)
-        return fuse(request, keyword_documents, semantic_documents)[: request.k]
+        """Every document of a retrieval, fused by the request's method and boosted by what the
+        query names, best first."""
+        facets = retrieval.opened.facets
+        keyword_documents = best_per_document(retrieval.keyword, facets.chunk_doc_ids)
+        semantic_documents = best_per_document(retrieval.semantic, facets.chunk_doc_ids)
+        fused = fuse(request, keyword_documents, semantic_documents)
+        return boost(fused, retrieval.interpretation, facets.entities_of)
 
     @staticmethod
     def _semantic_hits(opened: OpenGeneration, parsed: ParsedQuery, request: SearchRequest, candidates: int):
         """Cosine top chunks that pass the filters and the query's required and excluded clauses;
         those below ``MIN_SEMANTIC_SCORE`` are dropped as noise."""
-        mask = request.filters.chunk_mask(opened.columns)
+        mask = request.filters.chunk_mask(opened.facets)
         if parsed.required is not None or parsed.excluded is not None:
             mask = np.ones(len(opened.vectors), dtype=bool) if mask is None else mask.copy()
             if parsed.required is not None:
@@ -167,19 +229,22 @@ class Searcher:
         return [(chunk_id, score) for chunk_id, score in hits if score >= MIN_SEMANTIC_SCORE]
 
     @staticmethod
-    def _hits(retrieval: "Retrieval", ranked: list[FusedHit]) -> list[dict]:
-        """Ranked documents as results, each with its best passages (by RRF of the two lists)."""
+    def _hits(retrieval: "Retrieval", ranked: list[FusedHit], versions: dict[str, list[str]], first_rank: int):
+        """Ranked documents as results, each with its best passages (by RRF of the two lists)
+        and the other versions of its news."""
         opened, terms = retrieval.opened, retrieval.parsed.terms
         chunk_order = reciprocal_rank_fusion(retrieval.keyword, retrieval.semantic)
-        passages_of = passages_by_document(chunk_order, opened.columns.doc_ids, [hit.key for hit in ranked])
+        passages_of = passages_by_document(chunk_order, opened.facets.chunk_doc_ids, [hit.key for hit in ranked])
         chunks = store.chunks_by_id(opened.store, [chunk for ids in passages_of.values() for chunk in ids])
         documents = store.documents_by_id(opened.store, list(passages_of))
+        groups = store.group_members(opened.store, sorted({documents[hit.key]["group_id"] for hit in ranked}))
         hits = []
-        for rank, fused in enumerate(ranked, start=1):
+        for rank, fused in enumerate(ranked, start=first_rank):
             document = documents[fused.key]
             document["title_highlights"] = highlight_spans(document["title"], terms, opened.analyzer)
             passages = [passage(chunks[chunk_id], terms, opened.analyzer) for chunk_id in passages_of[fused.key]]
-            hits.append(hit_record(rank, fused, document, passages))
+            others = [member for member in groups[document["group_id"]] if member["doc_id"] != fused.key]
+            hits.append(hit_record(rank, fused, document, passages, others, versions.get(fused.key, [])))
         return hits
 
 
@@ -201,6 +266,7 @@ class Retrieval:
 
     opened: OpenGeneration
     parsed: ParsedQuery
+    interpretation: Interpretation
     keyword: list[tuple[int, float]]
     semantic: list[tuple[int, float]]
     timing: dict[str, float]
@@ -213,6 +279,12 @@ def fuse(request: SearchRequest, keyword_hits: list, semantic_hits: list) -> lis
     if request.fusion == "rrf":
         return reciprocal_rank_fusion(keyword_hits, semantic_hits, request.rrf_k)
     return convex_combination(keyword_hits, semantic_hits, request.keyword_weight)
+
+
+def _summary(document: dict) -> dict:
+    """What a list of announcements shows of each: id, title, date, company, source, event."""
+    fields = ("doc_id", "title", "date", "company", "source", "url")
+    return {**{field: document[field] for field in fields}, "event": document["entities"].get("event", "other")}
 
 
 def _elapsed_ms(since: float) -> float:

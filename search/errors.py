@@ -19,3 +19,7 @@ class IndexLockedError(ClinsearchError):
 
 class QueryError(ClinsearchError):
     """Raised when a search request has a bad parameter (empty query, unknown mode, bad k)."""
+
+
+class DocumentNotFoundError(ClinsearchError):
+    """Raised when a document id is not in the index."""

@@ -22,6 +22,7 @@ class FusedHit:
     keyword_score: float | None = None
     semantic_rank: int | None = None
     semantic_score: float | None = None
+    boost: float = 1.0  # the query-understanding factor already in ``score`` (search.understanding)
 
 
 def best_per_document(hits: list[tuple[int, float]], doc_of_chunk) -> list[tuple[str, float]]:

@@ -24,8 +24,10 @@ from whoosh import fields
 
 from search.analysis import domain_analyzer
 from search.errors import IndexMismatchError, IndexNotFoundError
+from search.facets import FILTER_FACETS
+from search.filters import facet_field
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 CURRENT_FILE = "CURRENT"
 MANIFEST_FILE = "manifest.json"
 KEYWORD_DIR = "keyword"
@@ -43,18 +45,19 @@ def keyword_schema() -> fields.Schema:
     SciFact (nDCG@10 0.645 against 0.675) and on the GlobeNewswire judgments (0.780 against
     0.791). ``title`` alone serves ``title:`` queries."""
     analyzer = domain_analyzer()
-    return fields.Schema(
+    schema = fields.Schema(
         chunk_id=fields.NUMERIC(stored=True, unique=True),
         doc_id=fields.ID(stored=True),
         title=fields.TEXT(analyzer=analyzer, multitoken_query="and"),
         text=fields.TEXT(analyzer=analyzer, multitoken_query="and"),
         company=fields.TEXT(analyzer=analyzer, multitoken_query="and"),
         source=fields.TEXT(analyzer=analyzer, multitoken_query="and"),
-        # Exact-match keys for filters (see search.filters.filter_key) and the ISO date.
-        source_key=fields.ID,
-        company_key=fields.ID,
         date=fields.ID(stored=True),
     )
+    # Exact-match value keys (search.facets.value_key), comma-separated, for facet filters.
+    for name in FILTER_FACETS:
+        schema.add(facet_field(name), fields.KEYWORD(commas=True))
+    return schema
 
 
 def default_index_dir() -> Path:

@@ -9,11 +9,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 
 from search.errors import QueryError
+from search.facets import FILTER_FACETS
 from search.filters import Filters
 
 MODES = ("hybrid", "keyword", "semantic")
 FUSIONS = ("rrf", "convex")
+SORTS = ("relevance", "date")
 MAX_K = 100
+MAX_DEPTH = 1000  # page × k: how deep a result list can be paged
 MAX_QUERY_LENGTH = 2000  # room for a pasted abstract or patient case
 DEFAULT_FUSION = "convex"
 DEFAULT_RRF_K = 60
@@ -32,23 +35,29 @@ class SearchRequest:
 
     Attributes:
         query: the user's words, with the syntax of ``search.query``.
-        k: how many documents to return (1–100).
+        k: how many documents a page holds (1–100).
+        page: which page of the result list (from 1; page × k at most 1000).
+        sort: ``relevance`` or ``date`` (newest first).
         mode: ``hybrid``, ``keyword`` or ``semantic``.
         fusion: ``rrf`` (reciprocal rank fusion) or ``convex`` (min-max-normalised combination).
         rrf_k: the k of RRF (≥ 1).
         alpha: the keyword weight of the convex combination (0–1); None chooses it by the
             query's length (see ``keyword_weight``).
         aliases: expand the query with alias groups.
-        filters: date range, sources, companies.
+        interpret: boost documents about the entities the query names (``search.understanding``).
+        filters: date range and facet values.
     """
 
     query: str
     k: int = 10
+    page: int = 1
+    sort: str = "relevance"
     mode: str = "hybrid"
     fusion: str = DEFAULT_FUSION
     rrf_k: int = DEFAULT_RRF_K
     alpha: float | None = None
     aliases: bool = True
+    interpret: bool = True
     filters: Filters = field(default_factory=Filters)
 
     def __post_init__(self):
@@ -60,8 +69,11 @@ class SearchRequest:
             raise QueryError(f"the query is {len(query)} characters long; the limit is {MAX_QUERY_LENGTH}")
         _one_of("mode", self.mode, MODES)
         _one_of("fusion", self.fusion, FUSIONS)
+        _one_of("sort", self.sort, SORTS)
         if not 1 <= self.k <= MAX_K:
             raise QueryError(f"k must be between 1 and {MAX_K}; got {self.k}")
+        if self.page < 1 or self.page * self.k > MAX_DEPTH:
+            raise QueryError(f"page must be at least 1, and page × k at most {MAX_DEPTH}; got page {self.page}")
         if self.rrf_k < 1:
             raise QueryError(f"rrf_k must be a whole number of at least 1; got {self.rrf_k}")
         if self.alpha is not None and not 0.0 <= self.alpha <= 1.0:
@@ -76,27 +88,35 @@ class SearchRequest:
             return self.alpha
         return SHORT_QUERY_ALPHA if len(self.query.split()) <= SHORT_QUERY_WORDS else LONG_QUERY_ALPHA
 
+    @property
+    def depth(self) -> int:
+        """How many documents the pages up to this one hold."""
+        return self.page * self.k
+
     @classmethod
     def from_params(cls, params: Mapping) -> "SearchRequest":
         """A request from string parameters (a URL's query string); unknown names are ignored.
 
-        ``source`` and ``company`` may repeat when ``params`` has ``getlist`` (as Flask's does).
+        Facet filters (``event``, ``regulator``, …, ``company``, ``source``) may repeat when
+        ``params`` has ``getlist`` (as Flask's does).
         """
         many = params.getlist if hasattr(params, "getlist") else lambda name: [params[name]] if name in params else []
         defaults = {item.name: item.default for item in fields(cls) if item.name != "filters"}
         return cls(
             query=params.get("q", ""),
             k=_number("k", params.get("k"), int, defaults["k"]),
+            page=_number("page", params.get("page"), int, defaults["page"]),
+            sort=params.get("sort") or defaults["sort"],
             mode=params.get("mode") or defaults["mode"],
             fusion=params.get("fusion") or defaults["fusion"],
             rrf_k=_number("rrf_k", params.get("rrf_k"), int, defaults["rrf_k"]),
             alpha=_number("alpha", params.get("alpha"), float, defaults["alpha"]),
             aliases=_flag("aliases", params.get("aliases"), defaults["aliases"]),
-            filters=Filters(
+            interpret=_flag("interpret", params.get("interpret"), defaults["interpret"]),
+            filters=Filters.of(
                 date_from=_iso_date("date_from", params.get("date_from")),
                 date_to=_iso_date("date_to", params.get("date_to")),
-                sources=tuple(value for value in many("source") if value.strip()),
-                companies=tuple(value for value in many("company") if value.strip()),
+                **{name: tuple(value for value in many(name) if value.strip()) for name in FILTER_FACETS},
             ),
         )
 

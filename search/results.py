@@ -43,8 +43,26 @@ def passage(chunk, terms: set[str], analyzer) -> dict:
     }
 
 
-def hit_record(rank: int, fused: FusedHit, document: dict, passages: list[dict]) -> dict:
-    """One result: rank, fused score and its parts, the document's metadata, its passages."""
+def collapse_duplicates(ranked: list[FusedHit], group_of: dict[str, str]) -> tuple[list[FusedHit], dict]:
+    """``ranked`` with each near-duplicate group kept at its best-ranked member only, and, for
+    each kept document, the ids of the other members that were found too."""
+    kept: dict[str, FusedHit] = {}
+    found_with: dict[str, list[str]] = {}
+    for hit in ranked:
+        group = group_of[hit.key]
+        if group in kept:
+            found_with[kept[group].key].append(hit.key)
+        else:
+            kept[group] = hit
+            found_with[hit.key] = []
+    return list(kept.values()), found_with
+
+
+def hit_record(
+    rank: int, fused: FusedHit, document: dict, passages: list[dict], versions: list[dict], found: list[str]
+) -> dict:
+    """One result: rank, fused score and its parts, the document's metadata and entities, its
+    passages, and the other versions of the same news (``found`` says which matched too)."""
     breakdown = asdict(fused)
     del breakdown["key"]
     return {
@@ -53,4 +71,12 @@ def hit_record(rank: int, fused: FusedHit, document: dict, passages: list[dict])
         **document,
         "passage": passages[0],
         "more_passages": passages[1:],
+        "other_versions": [
+            {
+                **{field: version[field] for field in ("doc_id", "title", "date", "source", "url")},
+                "language": version["metadata"].get("language", ""),
+                "matched": version["doc_id"] in found,
+            }
+            for version in versions
+        ],
     }

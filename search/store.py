@@ -15,8 +15,11 @@ CREATE TABLE documents (
     path TEXT NOT NULL,
     content_hash TEXT NOT NULL,
     metadata TEXT NOT NULL,
+    entities TEXT NOT NULL,     -- JSON: indexer.entities.document_entities
+    group_id TEXT NOT NULL,     -- near-duplicate group: the doc_id of its first version
     body TEXT NOT NULL
 );
+CREATE INDEX documents_by_group ON documents(group_id);
 CREATE TABLE chunks (
     chunk_id INTEGER PRIMARY KEY,
     doc_id TEXT NOT NULL REFERENCES documents(doc_id),
@@ -24,12 +27,14 @@ CREATE TABLE chunks (
     start INTEGER NOT NULL,
     end INTEGER NOT NULL,
     text TEXT NOT NULL,
-    text_hash TEXT NOT NULL
+    text_hash TEXT NOT NULL,
+    entities TEXT NOT NULL      -- JSON: indexer.entities.chunk_entities
 );
 CREATE INDEX chunks_by_document ON chunks(doc_id, ordinal);
 """
 
-DOCUMENT_FIELDS = ("doc_id", "title", "date", "company", "source", "url")
+DOCUMENT_FIELDS = ("doc_id", "title", "date", "company", "source", "url", "group_id")
+_JSON_FIELDS = ("metadata", "entities")
 
 
 def open_read_only(path: Path) -> sqlite3.Connection:
@@ -53,12 +58,43 @@ def documents_by_id(connection: sqlite3.Connection, doc_ids: list[str]) -> dict[
     if not doc_ids:
         return {}
     marks = ",".join("?" * len(doc_ids))
-    columns = ", ".join(DOCUMENT_FIELDS + ("metadata",))
+    columns = ", ".join(DOCUMENT_FIELDS + _JSON_FIELDS)
     rows = connection.execute(f"SELECT {columns} FROM documents WHERE doc_id IN ({marks})", doc_ids)
     return {row["doc_id"]: _public(row) for row in rows}
 
 
+def document_with_body(connection: sqlite3.Connection, doc_id: str) -> dict | None:
+    """One document's metadata, body and passages, or None if the generation has no such id."""
+    columns = ", ".join(DOCUMENT_FIELDS + _JSON_FIELDS + ("body",))
+    row = connection.execute(f"SELECT {columns} FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+    if row is None:
+        return None
+    document = _public(row)
+    document["body"] = row["body"]
+    chunks = connection.execute(
+        "SELECT chunk_id, ordinal, start, end FROM chunks WHERE doc_id = ? ORDER BY ordinal", (doc_id,)
+    )
+    document["chunks"] = [dict(chunk) for chunk in chunks]
+    return document
+
+
+def group_members(connection: sqlite3.Connection, group_ids: list[str]) -> dict[str, list[dict]]:
+    """The documents of each near-duplicate group in ``group_ids``, oldest first."""
+    if not group_ids:
+        return {}
+    marks = ",".join("?" * len(group_ids))
+    columns = ", ".join(DOCUMENT_FIELDS + _JSON_FIELDS)
+    rows = connection.execute(
+        f"SELECT {columns} FROM documents WHERE group_id IN ({marks}) ORDER BY date, doc_id", group_ids
+    )
+    members: dict[str, list[dict]] = {group_id: [] for group_id in group_ids}
+    for row in rows:
+        members[row["group_id"]].append(_public(row))
+    return members
+
+
 def _public(row: sqlite3.Row) -> dict:
     document = {field: row[field] for field in DOCUMENT_FIELDS}
-    document["metadata"] = json.loads(row["metadata"])
+    for field in _JSON_FIELDS:
+        document[field] = json.loads(row[field])
     return document

@@ -36,8 +36,8 @@ def test_parameters_parse_into_a_request():
         False,
     )
     assert request.filters.date_from == "2024-01-01" and request.filters.date_to == "2025-12-31"
-    assert request.filters.sources == ("Immunofoco", "Porton Advanced")
-    assert request.filters.companies == ("Immunofoco",)
+    assert request.filters.selected["source"] == ("Immunofoco", "Porton Advanced")
+    assert request.filters.selected["company"] == ("Immunofoco",)
 
 
 @pytest.mark.parametrize(
@@ -51,6 +51,12 @@ def test_parameters_parse_into_a_request():
         ({"q": "x", "rrf_k": "0"}, "rrf_k must be"),
         ({"q": "x", "aliases": "maybe"}, "aliases must be true or false"),
         ({"q": "x", "k": "2.5"}, "k must be a whole number"),
+        ({"q": "x", "page": "0"}, "page must be at least 1"),
+        ({"q": "x", "page": "2", "k": "600"}, "k must be between 1 and 100"),
+        ({"q": "x", "page": "11", "k": "100"}, r"page × k at most 1000"),
+        ({"q": "x", "page": "last"}, "page must be a whole number"),
+        ({"q": "x", "sort": "oldest"}, "sort must be one of relevance, date"),
+        ({"q": "x", "interpret": "perhaps"}, "interpret must be true or false"),
     ],
 )
 def test_bad_parameters_name_themselves(params, message):

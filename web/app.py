@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException
 from search.engine import Searcher
 from search.index_format import default_index_dir
 from web import views
-from web.rendering import highlighted
+from web.rendering import highlighted, shifted
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
     app.extensions["clinsearch"] = Searcher(Path(app.config["INDEX"]))
     app.jinja_env.filters["highlighted"] = highlighted
+    app.jinja_env.filters["shifted"] = shifted
     app.register_blueprint(views.blueprint)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
@@ -39,7 +40,7 @@ def error_body(message: str, status: int):
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
+    return request.path.startswith("/api/") or request.path in ("/healthz", "/openapi.json", "/feed", "/export.csv")
 
 
 def _http_error(error: HTTPException):

@@ -11,3 +11,8 @@ def highlighted(text: str, spans: list[list[int]]) -> Markup:
         last = end
     pieces.append(escape(text[last:]))
     return Markup("").join(pieces)
+
+
+def shifted(spans: list[list[int]], offset: int) -> list[list[int]]:
+    """Spans into a text moved to be spans into its slice from ``offset``."""
+    return [[start - offset, end - offset] for start, end in spans]

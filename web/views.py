@@ -1,45 +1,73 @@
-"""The routes: the search page and the JSON API are built from the same result data."""
+"""The routes. Each page and its API twin are built from the same data function, so the page,
+the JSON API, the Atom feed and the CSV export always agree."""
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 
-from search.errors import QueryError
-from search.request import MODES, SearchRequest
+from search.errors import DocumentNotFoundError, QueryError
+from search.facets import EVENT_LABELS, FILTER_FACETS
+from search.request import MODES, SORTS, SearchRequest
+from web import exports
+from web.openapi import openapi_spec
 
 blueprint = Blueprint("search", __name__)
 
 
 def search_results(params) -> dict:
-    """The answer to a request's URL parameters: the data behind both the page and the API.
+    """The answer to a request's URL parameters: the data behind the page, API, feed and CSV.
 
     Raises:
         QueryError: a parameter is missing or out of range.
     """
-    return current_app.extensions["clinsearch"].run(SearchRequest.from_params(params))
+    return _searcher().run(SearchRequest.from_params(params))
+
+
+def document_data(doc_id: str, params) -> dict:
+    """One announcement, as the document page and ``/api/documents/<id>`` show it.
+
+    Raises:
+        DocumentNotFoundError: no such id.
+        QueryError: ``chunk`` is not a whole number.
+    """
+    chunk = params.get("chunk", "")
+    if chunk and not chunk.isdigit():
+        raise QueryError(f"chunk must be a whole number; got {chunk!r}")
+    return _searcher().document(doc_id, params.get("q", ""), int(chunk) if chunk else None)
+
+
+def _searcher():
+    return current_app.extensions["clinsearch"]
 
 
 @blueprint.app_template_global()
 def url_with(**changes) -> str:
     """This page's URL with some parameters changed (``None`` removes one), for links that
-    keep the rest of the current view."""
+    keep the rest of the current view. Any change but ``page`` goes back to page 1."""
     params = request.args.copy()
+    if "page" not in changes:
+        params.poplist("page")
     for name, value in changes.items():
         params.setlist(name, [] if value is None else [value])
     return url_for("search.page") + "?" + urlencode(list(params.items(multi=True)))
 
 
+@blueprint.app_template_global()
+def url_toggling(facet: str, value: str) -> str:
+    """This page's URL with one facet value selected, or unselected if it was."""
+    params = request.args.copy()
+    params.poplist("page")
+    chosen = params.getlist(facet)
+    params.setlist(facet, [item for item in chosen if item != value] if value in chosen else [*chosen, value])
+    return url_for("search.page") + "?" + urlencode(list(params.items(multi=True)))
+
+
 @blueprint.get("/")
 def page():
-    query = request.args.get("q", "").strip()
-    context = {
-        "query": query,
-        "mode": request.args.get("mode", "hybrid"),
-        "modes": MODES,
-        "results": None,
-        "error": None,
-    }
-    if query:
+    context = {"query": request.args.get("q", "").strip(), "modes": MODES, "sorts": SORTS, "results": None}
+    context |= {"event_labels": EVENT_LABELS, "filter_facets": FILTER_FACETS, "error": None}
+    context["filtered"] = any(request.args.getlist(name) for name in (*FILTER_FACETS, "date_from", "date_to"))
+    if context["query"]:
         try:
             context["results"] = search_results(request.args)
         except QueryError as error:
@@ -48,19 +76,96 @@ def page():
     return render_template("search.html", **context)
 
 
+@blueprint.get("/documents/<doc_id>")
+def document_page(doc_id: str):
+    try:
+        document = document_data(doc_id, request.args)
+    except DocumentNotFoundError as error:
+        return render_template("error.html", message=str(error), status=404), 404
+    except QueryError as error:
+        return render_template("error.html", message=str(error), status=400), 400
+    return render_template(
+        "document.html", document=document, query=request.args.get("q", ""), event_labels=EVENT_LABELS
+    )
+
+
+@blueprint.get("/programmes/<path:name>")
+def programme_page(name: str):
+    try:
+        programme = _searcher().programme(name)
+    except QueryError as error:
+        return render_template("error.html", message=str(error), status=400), 400
+    return render_template("programme.html", programme=programme, event_labels=EVENT_LABELS)
+
+
+@blueprint.get("/feed")
+def feed():
+    """An Atom feed of a search, newest first: a saved search any feed reader can follow."""
+    params = request.args.copy()
+    params.setlist("sort", ["date"])
+    params.setlist("page", ["1"])
+    try:
+        results = search_results(params)
+    except QueryError as error:
+        return _error(str(error), 400)
+    page_url = url_for("search.page", _external=True) + "?" + urlencode(list(request.args.items(multi=True)))
+    return Response(exports.atom_feed(results, request.url, page_url), mimetype="application/atom+xml")
+
+
+@blueprint.get("/export.csv")
+def export_csv():
+    """The current page of results as CSV, one row per announcement."""
+    try:
+        results = search_results(request.args)
+    except QueryError as error:
+        return _error(str(error), 400)
+    return Response(
+        exports.results_csv(results),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="clinsearch-results.csv"'},
+    )
+
+
 @blueprint.get("/api/search")
 def api_search():
-    from web.app import error_body
-
     try:
         return jsonify(search_results(request.args))
     except QueryError as error:
-        return error_body(str(error), 400)
+        return _error(str(error), 400)
+
+
+@blueprint.get("/api/documents/<doc_id>")
+def api_document(doc_id: str):
+    try:
+        return jsonify(document_data(doc_id, request.args))
+    except DocumentNotFoundError as error:
+        return _error(str(error), 404)
+    except QueryError as error:
+        return _error(str(error), 400)
+
+
+@blueprint.get("/api/programmes/<path:name>")
+def api_programme(name: str):
+    try:
+        return jsonify(_searcher().programme(name))
+    except QueryError as error:
+        return _error(str(error), 400)
+
+
+@blueprint.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_spec())
 
 
 @blueprint.get("/healthz")
 def health():
-    manifest = current_app.extensions["clinsearch"].manifest
+    manifest = _searcher().manifest
     return jsonify(
         {"status": "ok", "documents": manifest["documents"], "chunks": manifest["chunks"], "model": manifest["model"]}
     )
+
+
+def _error(message: str, status: int):
+    from web.app import error_body
+
+    return error_body(message, status)

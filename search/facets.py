@@ -1,0 +1,188 @@
+"""Facets: the fields a result set is counted and filtered by (event type, regulator, modality …).
+
+Every facet value belongs to a document. Filters pick documents (any selected value within a
+facet, every facet with a selection), and each retriever only sees the chunks of those
+documents; counts are taken over the documents of a result set, so they match what it holds.
+"""
+
+import functools
+import json
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from search.entities import code_key
+
+# Facet name → (label shown, the document entity kind it reads). ``company`` and ``source``
+# come from the document's header; ``year`` from its date.
+FACETS = {
+    "event": ("Event", "event"),
+    "regulator": ("Regulator", "regulators"),
+    "modality": ("Modality", "modalities"),
+    "target": ("Target", "targets"),
+    "indication": ("Indication", "indications"),
+    "phase": ("Phase", "phases"),
+    "drug": ("Drug", "drug_codes"),
+    "company": ("Company", None),
+    "source": ("Source", None),
+    "year": ("Year", None),
+}
+FILTER_FACETS = tuple(name for name in FACETS if name != "year")  # a year is a date range
+VALUES_SHOWN = 12
+
+EVENT_LABELS = {
+    "ind_clearance": "IND/CTA clearance",
+    "clinical_hold": "Clinical hold",
+    "first_patient_dosed": "First patient dosed",
+    "enrolment_complete": "Enrolment complete",
+    "readout": "Trial readout",
+    "data_presentation": "Data presentation",
+    "filing": "Filing",
+    "approval": "Approval",
+    "crl": "Complete response letter",
+    "designation": "Designation",
+    "licensing": "Licensing or partnership",
+    "financing": "Financing",
+    "earnings": "Earnings",
+    "management_change": "Management change",
+    "conference_appearance": "Conference appearance",
+    "other": "Other",
+}
+
+
+def value_key(value: str) -> str:
+    """How facet values compare: case and spacing do not matter (``nmpa`` selects ``NMPA``);
+    commas separate values in the keyword index, so they count as spaces."""
+    return " ".join(str(value).lower().replace(",", " ").split())
+
+
+def document_facet_values(entities: dict, company: str, source: str, date: str) -> dict[str, list[str]]:
+    """A document's value (or values) for each facet."""
+    values = {}
+    for name, (_, kind) in FACETS.items():
+        if kind is not None:
+            found = entities.get(kind) or []
+            values[name] = [found] if isinstance(found, str) else list(found)
+    values["company"] = [company] if company else []
+    values["source"] = [source] if source else []
+    values["year"] = [date[:4]] if date else []
+    return values
+
+
+@dataclass(frozen=True)
+class FacetIndex:
+    """Facet values of every document of a generation, and each chunk's document and date.
+
+    Documents are numbered in store order. ``values[n][facet]`` lists document n's display
+    values; ``keys[facet][value key]`` is a boolean array over documents, for filtering.
+    """
+
+    doc_ids: list[str]
+    number: dict[str, int]  # document id → document number
+    dates: np.ndarray  # document number → ISO date ("" if none)
+    values: list[dict[str, list[str]]]
+    entities: list[dict]
+    group_of: dict[str, str]  # document id → its near-duplicate group
+    keys: dict[str, dict[str, np.ndarray]]
+    chunk_document: np.ndarray  # chunk id → document number
+
+    @classmethod
+    def load(cls, connection: sqlite3.Connection) -> "FacetIndex":
+        rows = connection.execute("SELECT doc_id, company, source, date, entities, group_id FROM documents").fetchall()
+        doc_ids = [row["doc_id"] for row in rows]
+        number = {doc_id: position for position, doc_id in enumerate(doc_ids)}
+        entities = [json.loads(row["entities"]) for row in rows]
+        values = [
+            document_facet_values(found, row["company"], row["source"], row["date"])
+            for found, row in zip(entities, rows, strict=True)
+        ]
+        keys: dict[str, dict[str, np.ndarray]] = {name: {} for name in FACETS}
+        for position, document in enumerate(values):
+            for name, found in document.items():
+                for value in found:
+                    keys[name].setdefault(value_key(value), np.zeros(len(doc_ids), dtype=bool))[position] = True
+        chunk_rows = connection.execute("SELECT doc_id FROM chunks ORDER BY chunk_id").fetchall()
+        return cls(
+            doc_ids=doc_ids,
+            number=number,
+            dates=np.array([row["date"] for row in rows], dtype="<U10"),
+            values=values,
+            entities=entities,
+            group_of={row["doc_id"]: row["group_id"] for row in rows},
+            keys=keys,
+            chunk_document=np.array([number[row["doc_id"]] for row in chunk_rows], dtype=np.int64),
+        )
+
+    @functools.cached_property
+    def chunk_doc_ids(self) -> np.ndarray:
+        """Chunk id → document id."""
+        return np.array(self.doc_ids, dtype=object)[self.chunk_document]
+
+    @functools.cached_property
+    def chunk_dates(self) -> np.ndarray:
+        """Chunk id → its document's date."""
+        return self.dates[self.chunk_document]
+
+    @functools.cached_property
+    def programme_index(self) -> dict[str, list[str]]:
+        """Drug key (``search.entities.code_key`` of a code or name) → ids of the documents
+        naming it; built on first use."""
+        index: dict[str, list[str]] = {}
+        for doc_id, found in zip(self.doc_ids, self.entities, strict=True):
+            names = [*found.get("drug_codes", []), *found.get("drug_names", []), *found.get("programmes", [])]
+            for key in {code_key(name) for name in names}:
+                index.setdefault(key, []).append(doc_id)
+        return index
+
+    def entities_of(self, doc_id: str) -> dict:
+        return self.entities[self.number[doc_id]]
+
+    def date_of(self, doc_id: str) -> str:
+        return str(self.dates[self.number[doc_id]])
+
+    def document_mask(self, selected: dict[str, tuple[str, ...]]) -> np.ndarray | None:
+        """Which documents have, for every facet with a selection, one of its selected values."""
+        if not any(selected.values()):
+            return None
+        mask = np.ones(len(self.doc_ids), dtype=bool)
+        nothing = np.zeros(len(self.doc_ids), dtype=bool)
+        for name, chosen in selected.items():
+            if chosen:
+                mask &= np.logical_or.reduce([self.keys[name].get(value_key(value), nothing) for value in chosen])
+        return mask
+
+    def chunk_mask(self, selected: dict[str, tuple[str, ...]]) -> np.ndarray | None:
+        """The chunks of the documents ``document_mask`` lets through."""
+        documents = self.document_mask(selected)
+        return None if documents is None else documents[self.chunk_document]
+
+    def counts(self, doc_ids: list[str], selected: dict[str, tuple[str, ...]]) -> dict[str, dict]:
+        """Per facet, its most frequent values among ``doc_ids`` with their counts; a selected
+        value is always listed (with 0 when no result has it)."""
+        return {name: self._facet_counts(name, doc_ids, selected.get(name, ())) for name in FACETS}
+
+    def _facet_counts(self, name: str, doc_ids: list[str], chosen: tuple[str, ...]) -> dict:
+        counter: Counter = Counter()
+        shown = {value_key(value): value for value in chosen}
+        for doc_id in doc_ids:
+            for value in self.values[self.number[doc_id]][name]:
+                counter[value_key(value)] += 1
+                shown.setdefault(value_key(value), value)
+        chosen_keys = {value_key(value) for value in chosen}
+        top = [key for key, _ in counter.most_common(VALUES_SHOWN)]
+        top += [key for key in chosen_keys if key not in top]
+        label_of = EVENT_LABELS if name == "event" else {}
+        return {
+            "label": FACETS[name][0],
+            "values": [
+                {
+                    "value": shown[key],
+                    "label": label_of.get(shown[key], shown[key]),
+                    "count": counter[key],
+                    "selected": key in chosen_keys,
+                }
+                for key in top
+            ],
+        }

@@ -1,0 +1,184 @@
+"""The API beyond /api/search's basics: facets, paging, sorting, documents, programmes, feed,
+CSV and the OpenAPI description — each checked against the others and the real index."""
+
+import csv
+import io
+import xml.etree.ElementTree as ElementTree
+
+import pytest
+from bs4 import BeautifulSoup
+
+from search.facets import FILTER_FACETS
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def test_facet_counts_are_true_to_the_result_set(client):
+    answer = client.get("/api/search?q=orphan designation&k=100").get_json()
+    assert answer["total"] == len(answer["hits"])
+    events = {item["value"]: item["count"] for item in answer["facets"]["event"]["values"]}
+    assert events["designation"] == sum(hit["entities"]["event"] == "designation" for hit in answer["hits"])
+
+
+def test_a_facet_filter_keeps_only_its_value_and_its_count_is_the_total(client):
+    answer = client.get("/api/search?q=orphan drug designation pancreatic cancer&event=designation&k=100").get_json()
+    assert answer["hits"] and all(hit["entities"]["event"] == "designation" for hit in answer["hits"])
+    selected = [item for item in answer["facets"]["event"]["values"] if item["selected"]]
+    assert selected == [{"value": "designation", "label": "Designation", "count": answer["total"], "selected": True}]
+
+
+def test_values_of_one_facet_are_alternatives_and_facets_combine(client):
+    one = client.get("/api/search?q=approval&regulator=FDA&k=100").get_json()
+    either = client.get("/api/search?q=approval&regulator=FDA&regulator=EMA&k=100").get_json()
+    both = client.get("/api/search?q=approval&regulator=FDA&event=approval&k=100").get_json()
+    assert one["total"] < either["total"]
+    assert both["total"] <= one["total"]
+    assert all("FDA" in hit["entities"]["regulators"] for hit in one["hits"])
+
+
+def test_pages_follow_on_without_repeats(client):
+    first = client.get("/api/search?q=gene therapy&k=5").get_json()
+    second = client.get("/api/search?q=gene therapy&k=5&page=2").get_json()
+    assert second["hits"][0]["rank"] == 6
+    assert not {hit["doc_id"] for hit in first["hits"]} & {hit["doc_id"] for hit in second["hits"]}
+    assert second["total"] == first["total"]
+    beyond = client.get("/api/search?q=gene therapy&k=100&page=10").get_json()
+    assert beyond["hits"] == [] and beyond["total"] >= first["total"]  # deeper pages retrieve deeper
+
+
+def test_sort_by_date_puts_the_newest_first(client):
+    hits = client.get("/api/search?q=CAR-T&sort=date&k=20").get_json()["hits"]
+    dates = [hit["date"] for hit in hits]
+    assert dates == sorted(dates, reverse=True)
+
+
+def test_retellings_fold_into_one_hit_that_lists_them(client):
+    hits = client.get("/api/search?q=IMC001 second IND China&k=20").get_json()["hits"]
+    ids = [hit["doc_id"] for hit in hits]
+    assert "2025-03-21-immunofoco-imc001-second-ind" in ids
+    assert "2025-03-21-immunofoco-imc001-second-ind-de" not in ids
+    hit = hits[ids.index("2025-03-21-immunofoco-imc001-second-ind")]
+    assert "2025-03-21-immunofoco-imc001-second-ind-de" in {version["doc_id"] for version in hit["other_versions"]}
+
+
+def test_query_understanding_is_reported_and_can_be_switched_off(client):
+    answer = client.get("/api/search?q=EpCAM CAR-T gastric").get_json()
+    assert {(item["kind"], item["value"]) for item in answer["interpretation"]} >= {
+        ("target", "EpCAM"),
+        ("modality", "CAR-T"),
+        ("indication", "gastric cancer"),
+    }
+    assert answer["hits"][0]["boost"] > 1
+    plain = client.get("/api/search?q=EpCAM CAR-T gastric&interpret=0").get_json()
+    assert plain["interpretation"] == [] and all(hit["boost"] == 1 for hit in plain["hits"])
+
+
+def test_a_document_has_its_body_entities_versions_and_programme(client):
+    document = client.get("/api/documents/2025-03-21-immunofoco-imc001-second-ind?q=EpCAM").get_json()
+    assert document["entities"]["drug_codes"] == ["IMC001"] and document["highlights"]
+    assert "2025-03-21-immunofoco-imc001-second-ind-de" in {v["doc_id"] for v in document["other_versions"]}
+    dates = [item["date"] for item in document["programmes"][0]["announcements"]]
+    assert len(dates) >= 3 and dates == sorted(dates)
+
+
+@pytest.mark.parametrize(("path", "status"), [("/api/documents/no-such-id", 404), ("/api/documents/x?chunk=a", 400)])
+def test_document_errors_are_json(client, path, status):
+    response = client.get(path)
+    assert response.status_code == status and response.get_json()["status"] == status
+
+
+def test_a_programme_timeline_is_found_by_code_spelling_or_name(client):
+    by_code = client.get("/api/programmes/NTLA-2002").get_json()["announcements"]
+    assert len(by_code) >= 5
+    assert [item["date"] for item in by_code] == sorted(item["date"] for item in by_code)
+    assert client.get("/api/programmes/ntla2002").get_json()["announcements"] == by_code
+    zoleretinib = client.get("/api/programmes/zoleretinib").get_json()["announcements"]
+    assert zoleretinib == client.get("/api/programmes/ICP-723").get_json()["announcements"] != []
+
+
+def test_the_feed_is_atom_newest_first_and_matches_the_search(client):
+    response = client.get("/feed?q=gene therapy")
+    assert response.mimetype == "application/atom+xml"
+    feed = ElementTree.fromstring(response.data)
+    titles = [entry.find(f"{ATOM}title").text for entry in feed.findall(f"{ATOM}entry")]
+    updated = [entry.find(f"{ATOM}updated").text for entry in feed.findall(f"{ATOM}entry")]
+    assert updated == sorted(updated, reverse=True)
+    by_date = client.get("/api/search?q=gene therapy&sort=date").get_json()["hits"]
+    assert titles == [hit["title"] for hit in by_date]
+
+
+def test_the_csv_export_lists_the_page_of_results(client):
+    response = client.get("/export.csv?q=CRISPR&k=5")
+    rows = list(csv.DictReader(io.StringIO(response.data.decode())))
+    hits = client.get("/api/search?q=CRISPR&k=5").get_json()["hits"]
+    assert [row["doc_id"] for row in rows] == [hit["doc_id"] for hit in hits]
+    assert rows[0]["event"] == hits[0]["entities"]["event"]
+
+
+def test_openapi_describes_every_route_and_parameter(client, app):
+    spec = client.get("/openapi.json").get_json()
+    routes = {
+        rule.rule.replace("<path:name>", "{name}").replace("<doc_id>", "{doc_id}") for rule in app.url_map.iter_rules()
+    }
+    assert set(spec["paths"]) <= routes
+    assert {"/api/search", "/api/documents/{doc_id}", "/api/programmes/{name}", "/feed", "/export.csv"} <= set(
+        spec["paths"]
+    )
+    names = {parameter["name"] for parameter in spec["paths"]["/api/search"]["get"]["parameters"]}
+    assert names >= {
+        "q",
+        "mode",
+        "k",
+        "page",
+        "sort",
+        "date_from",
+        "date_to",
+        "fusion",
+        "alpha",
+        "rrf_k",
+        *FILTER_FACETS,
+    }
+
+
+@pytest.mark.parametrize(
+    "query_string",
+    [
+        "q=x&page=0",
+        "q=x&sort=oldest",
+        "q=x&page=abc",
+        "q=x&interpret=maybe",
+        "q=x&date_to=2024-02-30",
+        "q=" + "a" * 2001,
+    ],
+)
+def test_every_bad_parameter_is_a_400_on_every_endpoint(client, query_string):
+    paths = ["/api/search", "/export.csv"]
+    if "page" not in query_string and "sort" not in query_string:
+        paths.append("/feed")  # the feed is always page 1, newest first: it ignores page and sort
+    for path in paths:
+        response = client.get(f"{path}?{query_string}")
+        assert response.status_code == 400, path
+        assert set(response.get_json()) == {"error", "status"}
+
+
+def test_the_page_has_facets_chips_and_a_why_toggle(client):
+    soup = BeautifulSoup(client.get("/?q=EpCAM CAR-T gastric").data, "html.parser")
+    assert soup.select("aside.facets section[data-facet=event] li")
+    first = soup.select_one("li.hit")
+    assert {chip.get_text(strip=True) for chip in first.select("ul.chips .chip")} >= {"IMC001", "EpCAM", "CAR-T"}
+    assert first.select_one("details.why dl.scores")
+    assert soup.select_one("link[type='application/atom+xml']")["href"].startswith("/feed?")
+
+
+def test_a_facet_link_on_the_page_applies_the_filter(client):
+    soup = BeautifulSoup(client.get("/?q=orphan designation").data, "html.parser")
+    link = soup.select_one("section[data-facet=regulator] li a")
+    filtered = BeautifulSoup(client.get(link["href"]).data, "html.parser")
+    assert filtered.select_one("section[data-facet=regulator] a.selected")
+    assert filtered.select("li.hit")
+
+
+def test_a_document_with_markup_in_it_is_shown_as_text(client):
+    response = client.get("/documents/%3Cscript%3Ealert(1)%3C%5Cscript%3E")
+    assert response.status_code == 404
+    assert "<script>alert(1)" not in response.data.decode() and "&lt;script&gt;alert(1)" in response.data.decode()

@@ -1,0 +1,116 @@
+"""Entity and event extraction: rules on written examples, and accuracy on hand-labelled releases."""
+
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT
+
+from indexer.documents import Document, load_corpus
+from indexer.entities import document_entities, efficacy_figures, event_type
+from indexer.extraction_quality import extract_releases, read_labels, score_extraction
+from search.entities import drug_codes, drug_names, phases, recognise
+
+LABELS = ROOT / "bench" / "judged" / "extraction" / "labels.jsonl"
+
+
+@pytest.mark.parametrize(
+    ("text", "codes"),
+    [
+        ("Intellia doses NTLA-2002 and IMC001, then ICP-723 (zoleretinib)", ["NTLA-2002", "IMC001", "ICP-723"]),
+        ("mRNA-1283 and BNT162b2 and 4D-150 and PGN-EDODM1", ["mRNA-1283", "BNT162b2", "4D-150", "PGN-EDODM1"]),
+        ("Trial NCT05120830, acceptance CXSL2400901, at ASCO2024, in COVID-19", []),
+        ("targets CD19, HER2, IL-23, PD-1, CLDN18.2 and CTLA-4 (Nasdaq: ABCD)", []),
+        ("KEYNOTE-189 compared PCV20 with VAX-31", ["VAX-31"]),
+        ("ICP723 is also written ICP-723", ["ICP723"]),
+    ],
+)
+def test_drug_codes_are_told_from_trial_ids_targets_and_tickers(text, codes):
+    assert drug_codes(text) == codes
+
+
+def test_inns_are_found_by_their_stems_and_words_with_those_endings_are_not():
+    text = "Pembrolizumab with zoleretinib; exagamglogene autotemcel; a database release; the prostate; a kinase"
+    assert drug_names(text) == ["pembrolizumab", "zoleretinib", "autotemcel"]
+
+
+def test_the_seed_story_reads_as_target_modality_regulator_and_indication():
+    found = recognise("Immunofoco's EpCAM CAR-T IMC001 won IND clearance from China's CDE for gastric cancer")
+    assert (found.targets, found.modalities, found.regulators, found.drug_codes) == (
+        ["EpCAM"],
+        ["CAR-T"],
+        ["NMPA"],
+        ["IMC001"],
+    )
+    assert "gastric cancer" in found.indications
+
+
+def test_phases_are_written_one_way():
+    assert phases("a Phase I/II study, then phase 2b, then a Phase III trial") == ["Phase 1/2", "Phase 2", "Phase 3"]
+
+
+@pytest.mark.parametrize(
+    ("title", "event"),
+    [
+        ("FDA lifts partial clinical hold on RZ358", "clinical_hold"),
+        ("Acme Receives FDA Orphan Drug Designation for AB-101 in ALS", "designation"),
+        ("Acme Announces Third Quarter 2024 Financial Results and Business Update", "earnings"),
+        ("Acme to Present at the Jefferies Healthcare Conference", "conference_appearance"),
+        ("Acme to Present Phase 2 Data at ASCO 2024", "data_presentation"),
+        ("Acme Announces Pricing of $50 Million Public Offering", "financing"),
+        ("Acme Announces Positive Topline Results from Phase 3 Trial", "readout"),
+        ("FDA Approves Acme's Zoleretinib for NTRK Fusion Cancers", "approval"),
+        ("Acme Receives Complete Response Letter for BLA", "crl"),
+        ("Acme Appoints Jane Doe as Chief Financial Officer", "management_change"),
+        ("Acme Announces FDA Clearance of IND for AB-101", "ind_clearance"),
+        ("Acme Doses First Patient in Phase 1 Trial of AB-101", "first_patient_dosed"),
+        ("Acme and Beta Enter Exclusive License Agreement", "licensing"),
+        ("Transactions in own shares", "other"),
+    ],
+)
+def test_the_event_is_the_first_one_the_headline_names(title, event):
+    assert event_type(title) == event
+
+
+def test_efficacy_figures_keep_their_measure():
+    text = "The ORR was 89.1%, DCR 96.4%, 24-month PFS rate of 77.4%, median OS of more than 55 weeks; 90% DCR."
+    assert [(figure["measure"], figure["value"]) for figure in efficacy_figures(text)] == [
+        ("ORR", "89.1%"),
+        ("DCR", "96.4%"),
+        ("24-month PFS", "77.4%"),
+        ("median OS", ">55 weeks"),
+        ("DCR", "90%"),
+    ]
+
+
+def test_a_corpus_header_wins_over_the_rules_and_adds_drugs():
+    document = Document(
+        "d1",
+        "Acme to present at a conference",
+        "Acme's AB-101 and XY-202 ...",
+        "d1.md",
+        metadata={"event": "readout", "drugs": ["AB-101", "acmeumab"], "regulator": "FDA"},
+    )
+    entities = document_entities(document)
+    assert entities["event"] == "readout" and entities["regulators"] == ["FDA"]
+    assert entities["drug_codes"] == ["AB-101", "XY-202"] and entities["drug_names"][0] == "acmeumab"
+
+
+@pytest.fixture(scope="session")
+def globenewswire_corpus(shared_dir, tmp_path_factory):
+    """The GlobeNewswire releases as the BEIR corpus bench/globenewswire.py writes."""
+    out = tmp_path_factory.mktemp("globenewswire")
+    subprocess.run([sys.executable, str(ROOT / "bench" / "globenewswire.py"), str(out)], check=True)
+    return out / "corpus.jsonl"
+
+
+def test_extraction_meets_its_floors_on_the_hand_labelled_releases(globenewswire_corpus):
+    labels = read_labels(LABELS)
+    wanted = {label["_id"] for label in labels}
+    documents = [document for document in load_corpus(globenewswire_corpus)[0] if document.doc_id in wanted]
+    scores = score_extraction(labels, extract_releases(documents))
+    assert scores["releases"] == len(labels) >= 150
+    assert scores["event_accuracy"] >= 0.85, scores["event_errors"]
+    assert scores["drug_codes"]["precision"] >= 0.9
+    assert scores["drug_codes"]["recall"] >= 0.9
+    assert scores["regulators"]["precision"] >= 0.9

@@ -1,0 +1,153 @@
+"""The OpenAPI 3.1 description of the JSON API, written as data (a test checks it against the
+routes and the request parameters)."""
+
+from search.facets import EVENT_LABELS, FILTER_FACETS
+from search.request import FUSIONS, MAX_DEPTH, MAX_K, MAX_QUERY_LENGTH, MODES, SORTS
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _parameter(name: str, description: str, schema: dict, required: bool = False, many: bool = False) -> dict:
+    if many:
+        schema = {"type": "array", "items": schema}
+    parameter = {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
+    return parameter | ({"style": "form", "explode": True} if many else {})
+
+
+def search_parameters() -> list[dict]:
+    """Every parameter of ``/api/search`` (and of the page, feed and CSV export)."""
+    facet_descriptions = {
+        "event": "event type: " + ", ".join(EVENT_LABELS),
+        "regulator": "regulator (FDA, EMA, NMPA, PMDA, Health Canada, MHRA, …)",
+        "modality": "modality (CAR-T, ADC, monoclonal antibody, gene therapy, …)",
+        "target": "target (EpCAM, HER2, CLDN18.2, …)",
+        "indication": "indication (gastric cancer, hereditary angioedema, …)",
+        "phase": "trial phase (Phase 1, Phase 1/2, Phase 3, …)",
+        "drug": "drug code (IMC001, NTLA-2002, …)",
+        "company": "company, as written in the results",
+        "source": "publisher, as written in the results",
+    }
+    return [
+        _parameter("q", f"the query (1–{MAX_QUERY_LENGTH} characters)", {"type": "string"}, required=True),
+        _parameter("mode", "retrieval mode", {"type": "string", "enum": list(MODES), "default": "hybrid"}),
+        _parameter("k", "results per page", {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 10}),
+        _parameter("page", f"page number; page × k ≤ {MAX_DEPTH}", {"type": "integer", "minimum": 1, "default": 1}),
+        _parameter("sort", "relevance, or date (newest first)", {"type": "string", "enum": list(SORTS)}),
+        _parameter("date_from", "earliest date, ISO", {"type": "string", "format": "date"}),
+        _parameter("date_to", "latest date, ISO", {"type": "string", "format": "date"}),
+        *[
+            _parameter(
+                name, f"filter by {facet_descriptions[name]}; repeat for any of several", {"type": "string"}, many=True
+            )
+            for name in FILTER_FACETS
+        ],
+        _parameter("fusion", "hybrid fusion method", {"type": "string", "enum": list(FUSIONS), "default": "convex"}),
+        _parameter("alpha", "keyword weight of convex fusion", {"type": "number", "minimum": 0, "maximum": 1}),
+        _parameter("rrf_k", "k of reciprocal rank fusion", {"type": "integer", "minimum": 1, "default": 60}),
+        _parameter("aliases", "expand the query with aliases", {"type": "boolean", "default": True}),
+        _parameter(
+            "interpret", "boost documents about the entities the query names", {"type": "boolean", "default": True}
+        ),
+    ]
+
+
+def openapi_spec() -> dict:
+    bad_request = {"description": "a bad parameter", "content": {"application/json": {"schema": ERROR}}}
+    not_found = {"description": "no such document", "content": {"application/json": {"schema": ERROR}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "clinsearch", "version": "1", "description": "Search clinical-development announcements."},
+        "paths": {
+            "/api/search": {
+                "get": {
+                    "summary": "Search: one page of ranked announcements with passages, facets and score parts",
+                    "parameters": search_parameters(),
+                    "responses": {"200": _json("SearchResults"), "400": bad_request},
+                }
+            },
+            "/api/documents/{doc_id}": {
+                "get": {
+                    "summary": "One announcement with its body, entities, versions and programme timelines",
+                    "parameters": [
+                        {"name": "doc_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                        _parameter("q", "words to highlight in the body", {"type": "string"}),
+                        _parameter("chunk", "the passage id to mark", {"type": "integer", "minimum": 0}),
+                    ],
+                    "responses": {"200": _json("Document"), "400": bad_request, "404": not_found},
+                }
+            },
+            "/api/programmes/{name}": {
+                "get": {
+                    "summary": "Every announcement about one drug (code, name or alias), oldest first",
+                    "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "responses": {"200": _json("Programme"), "400": bad_request},
+                }
+            },
+            "/feed": {
+                "get": {
+                    "summary": "An Atom feed of a search, newest first",
+                    "parameters": search_parameters(),
+                    "responses": {
+                        "200": {"description": "Atom", "content": {"application/atom+xml": {}}},
+                        "400": bad_request,
+                    },
+                }
+            },
+            "/export.csv": {
+                "get": {
+                    "summary": "The current page of results as CSV",
+                    "parameters": search_parameters(),
+                    "responses": {"200": {"description": "CSV", "content": {"text/csv": {}}}, "400": bad_request},
+                }
+            },
+            "/healthz": {"get": {"summary": "Liveness and index size", "responses": {"200": _json("Health")}}},
+        },
+        "components": {"schemas": _schemas()},
+    }
+
+
+def _json(schema: str) -> dict:
+    return {
+        "description": "OK",
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
+
+
+def _schemas() -> dict:
+    summary = {
+        "type": "object",
+        "properties": {name: {"type": "string"} for name in ("doc_id", "title", "date", "company", "source", "url")},
+    }
+    return {
+        "Error": {
+            "type": "object",
+            "required": ["error", "status"],
+            "properties": {"error": {"type": "string"}, "status": {"type": "integer"}},
+        },
+        "SearchResults": {
+            "type": "object",
+            "required": ["query", "mode", "sort", "k", "page", "total", "facets", "hits"],
+            "properties": {
+                "query": {"type": "string"},
+                "mode": {"type": "string"},
+                "sort": {"type": "string"},
+                "k": {"type": "integer"},
+                "page": {"type": "integer"},
+                "total": {
+                    "type": "integer",
+                    "description": "announcements in the result list, retrieved to at least 3 × page × k passages",
+                },
+                "also_searched": {"type": "array", "items": {"type": "string"}},
+                "interpretation": {"type": "array", "items": {"type": "object"}},
+                "facets": {"type": "object", "description": "per facet: label and values with counts"},
+                "timing": {"type": "object", "additionalProperties": {"type": "number"}},
+                "hits": {"type": "array", "items": {"type": "object", "description": "an announcement with passages"}},
+            },
+        },
+        "Document": {"type": "object", "description": "metadata, body, entities, chunks, other_versions, programmes"},
+        "Programme": {
+            "type": "object",
+            "properties": {"name": {"type": "string"}, "announcements": {"type": "array", "items": summary}},
+        },
+        "Health": {"type": "object"},
+    }
