@@ -86,10 +86,16 @@ def search(query: str, as_json: bool, index_dir: Path, **options) -> None:
 
     Filters narrow the results: `clinsearch search "pancreatic cancer" --event designation --regulator FDA`.
     """
+    from werkzeug.datastructures import MultiDict
+
     from search.engine import Searcher
 
-    params = {"q": query, **{name: value for name, value in options.items() if value is not None}}
-    request = _translated(SearchRequest.from_params, _ParamList(params))
+    # Options as URL parameters, so the command line is read by the same code as the web page.
+    params = MultiDict([("q", query)])
+    for name, value in options.items():
+        values = value if isinstance(value, tuple) else (value,)
+        params.setlist(name, [str(item) for item in values if item is not None])
+    request = _translated(SearchRequest.from_params, params)
     response = _translated(_translated(Searcher, index_dir).run, request)
     if as_json:
         click.echo(json.dumps(response, indent=2, ensure_ascii=False))
@@ -100,18 +106,6 @@ def search(query: str, as_json: bool, index_dir: Path, **options) -> None:
         _print_hit(hit)
     shown = f"{len(response['hits'])} of {response['total']} results"
     click.echo(f"{shown} in {response['timing']['total_ms']:.0f} ms ({request.mode}, page {request.page}).")
-
-
-class _ParamList(dict):
-    """Command-line options as URL-style parameters: tuples are a repeated parameter."""
-
-    def get(self, name, default=None):
-        value = super().get(name, default)
-        return None if isinstance(value, tuple) else (str(value) if value is not None else None)
-
-    def getlist(self, name) -> list[str]:
-        value = super().get(name, ())
-        return list(value) if isinstance(value, tuple) else [str(value)]
 
 
 @main.command()

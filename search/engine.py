@@ -18,7 +18,14 @@ from search.index_format import MINED_ALIASES_FILE, Generation, current_generati
 from search.programmes import programme_documents
 from search.query import ParsedQuery, parse
 from search.request import SearchRequest
-from search.results import collapse_duplicates, highlight_spans, hit_record, passage, passages_by_document
+from search.results import (
+    collapse_duplicates,
+    document_summary,
+    highlight_spans,
+    hit_record,
+    passage,
+    passages_by_document,
+)
 from search.understanding import Interpretation, boost
 
 # Chunks each retriever returns: enough that, reduced to documents, they still hold k documents.
@@ -159,7 +166,7 @@ class Searcher:
         document["highlights"] = highlight_spans(document["body"], terms, opened.analyzer)
         document["matched_chunk"] = chunk_id if any(c["chunk_id"] == chunk_id for c in document["chunks"]) else None
         versions = store.group_members(opened.store, [document["group_id"]])[document["group_id"]]
-        document["other_versions"] = [_summary(member) for member in versions if member["doc_id"] != doc_id]
+        document["other_versions"] = [document_summary(member) for member in versions if member["doc_id"] != doc_id]
         names = document["entities"].get("drug_codes") or document["entities"].get("drug_names") or []
         document["programmes"] = [self._timeline(opened, name, exclude=doc_id) for name in names[:3]]
         return document
@@ -179,7 +186,7 @@ class Searcher:
     def _timeline(opened: OpenGeneration, name: str, exclude: str | None = None) -> dict:
         doc_ids = [doc_id for doc_id in programme_documents(name, opened.facets, opened.aliases) if doc_id != exclude]
         documents = store.documents_by_id(opened.store, doc_ids)
-        return {"name": name, "announcements": [_summary(documents[doc_id]) for doc_id in doc_ids]}
+        return {"name": name, "announcements": [document_summary(documents[doc_id]) for doc_id in doc_ids]}
 
     def retrieve(self, request: SearchRequest) -> "Retrieval":
         """Parse the query and run the retrievers ``request.mode`` asks for, before fusion."""
@@ -279,12 +286,6 @@ def fuse(request: SearchRequest, keyword_hits: list, semantic_hits: list) -> lis
     if request.fusion == "rrf":
         return reciprocal_rank_fusion(keyword_hits, semantic_hits, request.rrf_k)
     return convex_combination(keyword_hits, semantic_hits, request.keyword_weight)
-
-
-def _summary(document: dict) -> dict:
-    """What a list of announcements shows of each: id, title, date, company, source, event."""
-    fields = ("doc_id", "title", "date", "company", "source", "url")
-    return {**{field: document[field] for field in fields}, "event": document["entities"].get("event", "other")}
 
 
 def _elapsed_ms(since: float) -> float:

@@ -43,11 +43,12 @@ class Entities:
 def recognise(text: str) -> Entities:
     """Every entity ``recognise`` knows, in ``text``."""
     phrases = _phrase_matches(text)
+    names = drug_names(text)
     return Entities(
         drug_codes=drug_codes(text),
-        drug_names=drug_names(text),
+        drug_names=names,
         targets=phrases["target"],
-        modalities=_unique(phrases["modality"] + _inn_modalities(text)),
+        modalities=_unique(phrases["modality"] + _inn_modalities(names)),
         indications=phrases["indication"],
         phases=phases(text),
         regulators=phrases["regulator"],
@@ -487,7 +488,8 @@ INN_STEMS = {
     "ase": None,
     "alfa": None,
 }
-_INN = re.compile(r"\b[a-z]{3,}(?:" + "|".join(sorted(INN_STEMS, key=len, reverse=True)) + r")\b", re.IGNORECASE)
+_STEMS_LONGEST_FIRST = sorted(INN_STEMS, key=len, reverse=True)
+_INN = re.compile(r"\b[a-z]{3,}(?:" + "|".join(_STEMS_LONGEST_FIRST) + r")\b", re.IGNORECASE)
 # Words with an INN's ending that are not drugs.
 _NOT_INNS = {
     "database",
@@ -602,10 +604,11 @@ def drug_names(text: str) -> list[str]:
     return names
 
 
-def _inn_modalities(text: str) -> list[str]:
+def _inn_modalities(names: list[str]) -> list[str]:
+    """The modalities the stems of INNs imply (``-mab`` → monoclonal antibody)."""
     modalities = []
-    for name in drug_names(text):
-        stem = next(stem for stem in sorted(INN_STEMS, key=len, reverse=True) if name.endswith(stem))
+    for name in names:
+        stem = next(stem for stem in _STEMS_LONGEST_FIRST if name.endswith(stem))
         if INN_STEMS[stem] and INN_STEMS[stem] not in modalities:
             modalities.append(INN_STEMS[stem])
     return modalities

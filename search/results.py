@@ -73,10 +73,16 @@ def hit_record(
         "more_passages": passages[1:],
         "other_versions": [
             {
-                **{field: version[field] for field in ("doc_id", "title", "date", "source", "url")},
+                **document_summary(version),
                 "language": version["metadata"].get("language", ""),
                 "matched": version["doc_id"] in found,
             }
             for version in versions
         ],
     }
+
+
+def document_summary(document: dict) -> dict:
+    """What a list of announcements shows of each: id, title, date, company, source, link, event."""
+    fields = ("doc_id", "title", "date", "company", "source", "url")
+    return {**{field: document[field] for field in fields}, "event": document["entities"].get("event", "other")}
