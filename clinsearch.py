@@ -51,9 +51,15 @@ def reindex(corpus: Path, index_dir: Path, quiet: bool) -> None:
     report = _translated(build, corpus, index_dir, show_progress=not quiet)
     for problem in report.problems:
         click.secho(f"skipped {problem}", fg="yellow", err=True)
+    how = (
+        f"updated: {report.changed} new or changed, {report.removed} removed"
+        if report.incremental
+        else "built from scratch"
+    )
     click.echo(
-        f"Indexed {report.documents} documents as {report.chunks} passages in {report.seconds:.1f} s "
-        f"({report.encoded} passages embedded, {report.reused} reused) into {report.index_dir}/{report.generation}."
+        f"Indexed {report.documents} documents as {report.chunks} passages in {report.seconds:.1f} s, {how} "
+        f"({report.encoded} passages embedded, {report.reused} from the cache) "
+        f"into {report.index_dir}/{report.generation}."
     )
     if report.problems:
         click.echo(f"{len(report.problems)} file(s) or record(s) skipped; see the messages above.")

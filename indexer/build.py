@@ -9,9 +9,11 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import os
 import shutil
 import sqlite3
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,19 +22,21 @@ from tqdm import tqdm
 
 from indexer import chunking
 from indexer.aliases import mine_aliases
+from indexer.changes import Changes
 from indexer.chunking import chunk_body
 from indexer.documents import Document, Problem, load_corpus
 from indexer.duplicates import duplicate_groups
-from indexer.entities import chunk_entities, document_entities
+from indexer.entities import document_entities
 from indexer.keyword import write_keyword_index
 from indexer.vectors import embed, previous_vectors, text_hash
 from search import store
-from search.encoder import configured_model_name, get_encoder
+from search.encoder import ENCODERS_DIR, Encoder, configured_model_name, get_encoder
 from search.errors import ClinsearchError, IndexLockedError
 from search.facets import FILTER_FACETS, document_facet_values, value_key
 from search.filters import facet_field
 from search.index_format import (
     GENERATION_PREFIX,
+    KEYWORD_DIR,
     LOCK_FILE,
     MINED_ALIASES_FILE,
     STORE_FILE,
@@ -58,24 +62,31 @@ class BuildReport:
     encoded: int
     reused: int
     seconds: float
+    incremental: bool = False  # the previous generation was extended, not rebuilt
+    changed: int = 0  # documents new or changed since the previous generation
+    removed: int = 0  # documents gone since it
     problems: list[Problem] = field(default_factory=list)
 
 
 @dataclass
 class ChunkRow:
-    """A chunk as stored: its document, place, text, and the text its vector was made from."""
+    """A chunk as stored: its id, document, place, text, and the text its vector was made from."""
 
+    chunk_id: int
     doc_id: str
     ordinal: int
     start: int
     end: int
     text: str
     embedded_text: str
-    entities: dict
 
 
-def reindex(corpus: Path, index_dir: Path, show_progress: bool = True) -> BuildReport:
+def reindex(corpus: Path, index_dir: Path, show_progress: bool = True, encoder: Encoder | None = None) -> BuildReport:
     """Index ``corpus`` into a new generation of ``index_dir`` and make it current.
+
+    The new generation extends the current one when it can (``indexer.changes``): only new and
+    changed documents are analysed and embedded. ``encoder`` replaces the configured model (the
+    scale benchmark passes a cheap stand-in).
 
     Raises:
         IndexLockedError: another reindex of ``index_dir`` is running.
@@ -88,11 +99,15 @@ def reindex(corpus: Path, index_dir: Path, show_progress: bool = True) -> BuildR
         documents, problems = load_corpus(Path(corpus))
         if not documents:
             raise ClinsearchError(f"No readable documents in {corpus}; the index was left as it was.")
+        model_name = encoder.model_name if encoder else configured_model_name()
         previous = _previous_generation(index_dir)
+        changes = Changes.between(previous, documents, model_name)
         generation_dir = index_dir / _next_generation_name(index_dir)
         generation_dir.mkdir()
         try:
-            counts = _write_generation(generation_dir, documents, problems, previous, Path(corpus), show_progress)
+            encoder_of = (lambda: encoder) if encoder else (lambda: get_encoder(model_name, index_dir / ENCODERS_DIR))
+            built = _write_generation(generation_dir, changes, previous, encoder_of, show_progress)
+            _write_manifest(generation_dir, model_name, documents, problems, Path(corpus), built)
         except BaseException:
             shutil.rmtree(generation_dir, ignore_errors=True)
             raise
@@ -102,9 +117,14 @@ def reindex(corpus: Path, index_dir: Path, show_progress: bool = True) -> BuildR
         index_dir,
         generation_dir.name,
         len(documents),
-        problems=problems,
+        chunks=built.live_chunks,
+        encoded=built.encoded,
+        reused=len(built.added_chunks) - built.encoded,
         seconds=time.perf_counter() - started,
-        **counts,
+        incremental=changes.base is not None,
+        changed=len(changes.added),
+        removed=len(set(changes.removed_doc_ids) - {document.doc_id for document in changes.added}),
+        problems=problems,
     )
 
 
@@ -131,80 +151,131 @@ def is_up_to_date(corpus: Path, index_dir: Path) -> bool:
     )
 
 
+@dataclass
+class Built:
+    """What writing a generation produced, for its manifest and the report."""
+
+    rows: int  # rows of the matrix and Whoosh documents, removed chunks' included
+    live_chunks: int
+    dimension: int
+    added_chunks: list[ChunkRow]
+    encoded: int
+    groups: dict[str, str]
+    mined_aliases: int
+
+
 def _write_generation(
-    generation_dir: Path,
-    documents: list[Document],
-    problems: list[Problem],
-    previous: Generation | None,
-    corpus: Path,
-    show_progress: bool,
-) -> dict:
-    model_name = configured_model_name()
-    chunks = [row for document in documents for row in _chunk_rows(document)]
-    encoder = get_encoder(model_name)
-    with tqdm(total=len(chunks), desc="Embedding passages", unit="chunk", disable=not show_progress) as bar:
-        vectors, encoded = embed(
-            [row.embedded_text for row in chunks], encoder, previous_vectors(previous, model_name), bar.update
+    generation_dir: Path, changes: Changes, previous: Generation | None, encoder_of, show_progress: bool
+) -> Built:
+    """Start from the base generation's files (or from nothing), delete the removed documents,
+    add the new ones. Their keyword rows are analysed and written on a second thread while this
+    one embeds their passages: the model runs outside Python's lock, so the two overlap."""
+    base = changes.base
+    rows = base.manifest["chunk_rows"] if base else 0
+    added_chunks = chunk_rows(changes.added, first_id=rows)
+    keyword_dir = generation_dir / KEYWORD_DIR
+    if base:
+        shutil.copytree(base.keyword_dir, keyword_dir, copy_function=os.link)  # Whoosh never rewrites a file
+        shutil.copy(base.store_path, generation_dir / STORE_FILE)
+    with ThreadPoolExecutor(max_workers=1) as keyword_thread:
+        entities = keyword_thread.submit(
+            _write_keyword_rows, keyword_dir, changes, added_chunks, base is not None, show_progress
         )
-    np.save(generation_dir / VECTORS_FILE, vectors, allow_pickle=False)
-    entities = {document.doc_id: document_entities(document) for document in documents}
-    groups = duplicate_groups(documents)
-    _write_store(generation_dir / STORE_FILE, documents, chunks, entities, groups)
-    facets = {d.doc_id: document_facet_values(entities[d.doc_id], d.company, d.source, d.date) for d in documents}
-    by_id = {document.doc_id: document for document in documents}
-    keyword_rows = tqdm(
-        (_keyword_row(chunk_id, row, by_id[row.doc_id], facets[row.doc_id]) for chunk_id, row in enumerate(chunks)),
-        total=len(chunks),
+        with tqdm(total=len(added_chunks), desc="Embedding passages", unit="chunk", disable=not show_progress) as bar:
+            fresh, encoded = embed(
+                [row.embedded_text for row in added_chunks],
+                encoder_of,
+                previous_vectors(previous, changes.model_name),
+                bar.update,
+            )
+        entities = entities.result()
+    matrix = _extended_matrix(base, fresh, removed_rows=changes.removed_chunk_ids)
+    np.save(generation_dir / VECTORS_FILE, matrix, allow_pickle=False)
+    groups = duplicate_groups(changes.documents)
+    _update_store(generation_dir / STORE_FILE, changes, added_chunks, entities, groups)
+    mined = mine_aliases(changes.documents)
+    (generation_dir / MINED_ALIASES_FILE).write_text(json.dumps(mined, indent=1, ensure_ascii=False))
+    live = (base.manifest["chunks"] if base else 0) - len(changes.removed_chunk_ids) + len(added_chunks)
+    return Built(len(matrix), live, int(matrix.shape[1]), added_chunks, encoded, groups, len(mined))
+
+
+def _write_keyword_rows(
+    keyword_dir: Path, changes: Changes, added_chunks: list[ChunkRow], extend: bool, show_progress: bool
+) -> dict[str, dict]:
+    """Analyse the added documents and write their chunks' keyword rows; their entities."""
+    entities = {document.doc_id: document_entities(document) for document in changes.added}
+    by_id = {document.doc_id: document for document in changes.added}
+    facets = {
+        doc_id: document_facet_values(found, by_id[doc_id].company, by_id[doc_id].source, by_id[doc_id].date)
+        for doc_id, found in entities.items()
+    }
+    rows = tqdm(
+        (_keyword_row(row, by_id[row.doc_id], facets[row.doc_id]) for row in added_chunks),
+        total=len(added_chunks),
         desc="Keyword index",
         unit="chunk",
+        position=1,  # below the embedding bar, which the other thread draws
         disable=not show_progress,
     )
-    write_keyword_index(generation_dir / "keyword", keyword_rows)
-    mined = mine_aliases(documents)
-    (generation_dir / MINED_ALIASES_FILE).write_text(json.dumps(mined, indent=1, ensure_ascii=False))
+    write_keyword_index(keyword_dir, rows, removed_doc_ids=changes.removed_doc_ids, extend=extend)
+    return entities
+
+
+def _extended_matrix(base: Generation | None, fresh: np.ndarray, removed_rows: list[int]) -> np.ndarray:
+    """The base generation's vectors, removed rows zeroed, then the fresh ones; row = chunk id."""
+    if base is None:
+        return fresh
+    matrix = np.concatenate(
+        [np.load(base.vectors_path, allow_pickle=False), fresh.reshape(-1, base.manifest["dimension"])]
+    )
+    matrix[removed_rows] = 0  # a zero vector is never near a query, even before the live mask
+    return matrix
+
+
+def _write_manifest(
+    generation_dir: Path,
+    model_name: str,
+    documents: list[Document],
+    problems: list[Problem],
+    corpus: Path,
+    built: Built,
+) -> None:
     write_manifest(
         generation_dir,
         {
             "model": model_name,
-            "dimension": int(vectors.shape[1]),
+            "dimension": built.dimension,
             "documents": len(documents),
-            "chunks": len(chunks),
+            "chunks": built.live_chunks,
+            "chunk_rows": built.rows,
             "corpus": str(corpus.resolve()),
             "corpus_fingerprint": corpus_fingerprint(documents),
             "chunking": chunking.SETTINGS,
-            "mined_aliases": len(mined),
-            "duplicate_groups": len(set(groups.values())),
+            "mined_aliases": built.mined_aliases,
+            "duplicate_groups": len(set(built.groups.values())),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "document_hashes": {document.doc_id: document.content_hash for document in documents},
             "problems": [str(problem) for problem in problems],
         },
     )
-    return {"chunks": len(chunks), "encoded": encoded, "reused": len(chunks) - encoded}
 
 
-def _chunk_rows(document: Document) -> list[ChunkRow]:
-    """A document's passages; the embedded text leads with the title, which names the programme."""
-    passages = chunk_body(document.body) or []
-    if not passages:  # a title-only document is one passage of its title
-        title = document.title
-        return [ChunkRow(document.doc_id, 0, 0, 0, title, title, chunk_entities(title))]
-    return [
-        ChunkRow(
-            document.doc_id,
-            chunk.ordinal,
-            chunk.start,
-            chunk.end,
-            chunk.text,
-            f"{document.title}\n{chunk.text}",
-            chunk_entities(chunk.text),
-        )
-        for chunk in passages
-    ]
+def chunk_rows(documents: list[Document], first_id: int) -> list[ChunkRow]:
+    """The documents' passages, numbered from ``first_id``; each embedded text leads with its
+    title, which names the programme. A title-only document is one passage of its title."""
+    rows = []
+    for document in documents:
+        passages = chunk_body(document.body) or []
+        places = [(chunk.ordinal, chunk.start, chunk.end, chunk.text) for chunk in passages]
+        for ordinal, start, end, text in places or [(0, 0, 0, document.title)]:
+            embedded = f"{document.title}\n{text}" if passages else text
+            rows.append(ChunkRow(first_id + len(rows), document.doc_id, ordinal, start, end, text, embedded))
+    return rows
 
 
-def _keyword_row(chunk_id: int, row: ChunkRow, document: Document, facets: dict[str, list[str]]) -> dict:
+def _keyword_row(row: ChunkRow, document: Document, facets: dict[str, list[str]]) -> dict:
     fields = {
-        "chunk_id": chunk_id,
+        "chunk_id": row.chunk_id,
         "doc_id": row.doc_id,
         "title": document.title,
         "text": f"{document.title}\n{row.text}",
@@ -217,11 +288,22 @@ def _keyword_row(chunk_id: int, row: ChunkRow, document: Document, facets: dict[
     return fields
 
 
-def _write_store(
-    path: Path, documents: list[Document], chunks: list[ChunkRow], entities: dict[str, dict], groups: dict[str, str]
+def _update_store(
+    path: Path, changes: Changes, added_chunks: list[ChunkRow], entities: dict[str, dict], groups: dict[str, str]
 ) -> None:
+    """Remove the removed documents, insert the added ones, and regroup the near-duplicates."""
     with contextlib.closing(sqlite3.connect(path)) as connection, connection:
-        connection.executescript(store.TABLES)
+        if changes.base is None:
+            connection.executescript(store.TABLES)
+        marks = ",".join("?" * len(changes.removed_doc_ids))
+        connection.execute(f"DELETE FROM chunks WHERE doc_id IN ({marks})", changes.removed_doc_ids)
+        connection.execute(f"DELETE FROM documents WHERE doc_id IN ({marks})", changes.removed_doc_ids)
+        regrouped = [
+            (groups[doc_id], doc_id)
+            for doc_id, group_id in connection.execute("SELECT doc_id, group_id FROM documents")
+            if groups[doc_id] != group_id
+        ]
+        connection.executemany("UPDATE documents SET group_id = ? WHERE doc_id = ?", regrouped)
         connection.executemany(
             "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -239,23 +321,14 @@ def _write_store(
                     groups[d.doc_id],
                     d.body,
                 )
-                for d in documents
+                for d in changes.added
             ],
         )
         connection.executemany(
-            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
-                (
-                    chunk_id,
-                    c.doc_id,
-                    c.ordinal,
-                    c.start,
-                    c.end,
-                    c.text,
-                    text_hash(c.embedded_text),
-                    json.dumps(c.entities, ensure_ascii=False),
-                )
-                for chunk_id, c in enumerate(chunks)
+                (c.chunk_id, c.doc_id, c.ordinal, c.start, c.end, c.text, text_hash(c.embedded_text))
+                for c in added_chunks
             ],
         )
 

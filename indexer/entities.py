@@ -211,11 +211,6 @@ def efficacy_figures(text: str) -> list[dict]:
     return figures
 
 
-def chunk_entities(text: str) -> dict:
-    """The entities of one passage, for its chips and for query boosts."""
-    return {**recognise(text).as_dict(), "figures": efficacy_figures(text)}
-
-
 # Header field → entity kind; a header's ``drugs`` list holds codes and names alike.
 _HEADER_LISTS = {"targets": "targets", "indications": "indications", "designations": "designations"}
 _HEADER_SINGLES = {"modality": "modalities", "phase": "phases", "regulator": "regulators"}

@@ -9,7 +9,7 @@ import numpy as np
 from search.encoder import Encoder
 from search.index_format import Generation
 
-BATCH_SIZE = 64
+BATCH_SIZE = 256  # texts handed to the encoder at a time: enough to keep it busy, and progress moving
 
 
 def text_hash(text: str) -> str:
@@ -31,22 +31,23 @@ def previous_vectors(generation: Generation | None, model_name: str) -> dict[str
 
 
 def embed(
-    texts: list[str], encoder: Encoder, cache: dict[str, np.ndarray], advance: Callable[[int], None]
+    texts: list[str], encoder_of: Callable[[], Encoder], cache: dict[str, np.ndarray], advance: Callable[[int], None]
 ) -> tuple[np.ndarray, int]:
     """The matrix of vectors for ``texts`` (row i for text i) and how many were newly encoded.
 
-    Texts are encoded longest first in batches, so a batch pads to similar lengths.
+    The encoder is only loaded when some text is not in ``cache``. Texts are encoded longest
+    first, so each batch pads to similar lengths.
     """
     hashes = [text_hash(text) for text in texts]
     missing = {key: text for key, text in zip(hashes, texts, strict=True) if key not in cache}
     advance(len(texts) - len(missing))
-    order = sorted(missing, key=lambda key: -len(missing[key]))
     fresh: dict[str, np.ndarray] = {}
-    for first in range(0, len(order), BATCH_SIZE):
-        batch = order[first : first + BATCH_SIZE]
-        fresh.update(zip(batch, encoder.encode([missing[key] for key in batch], batch_size=BATCH_SIZE), strict=True))
-        advance(len(batch))
-    matrix = np.zeros((len(texts), encoder.dimension), dtype=np.float32)
-    for row, key in enumerate(hashes):
-        matrix[row] = fresh[key] if key in fresh else cache[key]
-    return matrix, len(missing)
+    if missing:
+        encoder = encoder_of()
+        order = sorted(missing, key=lambda key: -len(missing[key]))
+        for first in range(0, len(order), BATCH_SIZE):
+            batch = order[first : first + BATCH_SIZE]
+            fresh.update(zip(batch, encoder.encode([missing[key] for key in batch]), strict=True))
+            advance(len(batch))
+    vectors = [fresh[key] if key in fresh else cache[key] for key in hashes]
+    return np.array(vectors, dtype=np.float32), len(missing)

@@ -1,7 +1,9 @@
 """The Searcher: opens the current index generation once, answers hybrid queries, reloads on switch."""
 
+import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +12,7 @@ from whoosh import index as whoosh_index
 
 from search import keyword, semantic, store
 from search.aliases import AliasTable, read_alias_file, read_mined_aliases
-from search.encoder import configured_model_name, get_encoder
+from search.encoder import ENCODERS_DIR, configured_model_name, get_encoder
 from search.errors import DocumentNotFoundError, IndexMismatchError, QueryError
 from search.facets import FacetIndex
 from search.fusion import FusedHit, best_per_document, convex_combination, reciprocal_rank_fusion, single_list
@@ -37,6 +39,14 @@ CANDIDATES_PER_DOCUMENT = 3
 MIN_SEMANTIC_SCORE = 0.25
 MAX_PROGRAMME_NAME = 100
 
+# Cores one query's encoding may use: a short query gains little from a second core, which
+# the keyword search of the same query (and other users' requests) can use instead.
+QUERY_THREADS = 1
+
+# Runs the semantic side of hybrid queries beside the keyword side (see ``Searcher.retrieve``);
+# one thread per core is enough, the encoder passes one query at a time anyway.
+_SEMANTIC_THREADS = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="semantic")
+
 
 class OpenGeneration:
     """One generation's readers. The Whoosh index, matrix, facets and model are shared by all
@@ -49,9 +59,9 @@ class OpenGeneration:
         self.schema = self.keyword_index.schema
         self.analyzer = self.schema["text"].analyzer
         self.vectors = np.load(generation.vectors_path, mmap_mode="r", allow_pickle=False)
-        self.encoder = get_encoder(generation.manifest["model"])
+        self.encoder = get_encoder(generation.manifest["model"], generation.path.parent / ENCODERS_DIR, QUERY_THREADS)
         self._local = threading.local()
-        self.facets = FacetIndex.load(self.store)
+        self.facets = FacetIndex.load(self.store, generation.manifest["chunk_rows"])
         mined = read_mined_aliases(generation.path / MINED_ALIASES_FILE)
         self.aliases = AliasTable(read_alias_file() + mined, self.analyzer)
 
@@ -130,12 +140,14 @@ class Searcher:
         if request.sort == "date":
             date_of = opened.facets.date_of
             ranked = sorted(ranked, key=lambda hit: date_of(hit.key), reverse=True)
-        facets = opened.facets.counts([hit.key for hit in ranked], request.filters.selected)
         retrieval.timing["fusion_ms"] = _elapsed_ms(stage)
+        stage = time.perf_counter()
+        facets = opened.facets.counts([hit.key for hit in ranked], request.filters.selected)
+        retrieval.timing["facets_ms"] = _elapsed_ms(stage)
         stage = time.perf_counter()
         page = ranked[(request.page - 1) * request.k : request.depth]
         hits = self._hits(retrieval, page, versions, first_rank=(request.page - 1) * request.k + 1)
-        timing = {**retrieval.timing, "results_ms": _elapsed_ms(stage), "total_ms": _elapsed_ms(started)}
+        timing = {**retrieval.timing, "snippets_ms": _elapsed_ms(stage), "total_ms": _elapsed_ms(started)}
         return {
             "query": request.query,
             "mode": request.mode,
@@ -163,7 +175,7 @@ class Searcher:
         if document is None:
             raise DocumentNotFoundError(f"No announcement with id {doc_id!r} in this index.")
         terms = parse(query, opened.schema, None).terms if query.strip() else set()
-        document["highlights"] = highlight_spans(document["body"], terms, opened.analyzer)
+        document["highlights"] = highlight_spans(document["body"], terms)
         document["matched_chunk"] = chunk_id if any(c["chunk_id"] == chunk_id for c in document["chunks"]) else None
         versions = store.group_members(opened.store, [document["group_id"]])[document["group_id"]]
         document["other_versions"] = [document_summary(member) for member in versions if member["doc_id"] != doc_id]
@@ -189,23 +201,32 @@ class Searcher:
         return {"name": name, "announcements": [document_summary(documents[doc_id]) for doc_id in doc_ids]}
 
     def retrieve(self, request: SearchRequest) -> "Retrieval":
-        """Parse the query and run the retrievers ``request.mode`` asks for, before fusion."""
+        """Parse the query and run the retrievers ``request.mode`` asks for, before fusion.
+
+        In hybrid mode the semantic side (encoding the query, scanning the matrix) runs on a
+        second thread while this one searches Whoosh: the model and numpy work outside Python's
+        lock, so the two overlap and a query costs about the slower of them, not their sum.
+        """
         opened = self._current()
         timing: dict[str, float] = {}
         started = time.perf_counter()
         parsed = parse(request.query, opened.schema, opened.aliases if request.aliases else None)
         interpretation = Interpretation.of(parsed.semantic_text) if request.interpret else Interpretation()
+        timing["parse_ms"] = _elapsed_ms(started)
         candidates = max(MIN_CANDIDATES, CANDIDATES_PER_DOCUMENT * request.depth)
-        keyword_hits = semantic_hits = []
+        semantic_hits = keyword_hits = []
+        semantic = None
+        if request.mode in ("hybrid", "semantic") and parsed.semantic_text:
+            semantic = _SEMANTIC_THREADS.submit(self._semantic_hits, opened, parsed, request, candidates, timing)
         if request.mode in ("hybrid", "keyword"):
+            stage = time.perf_counter()
             keyword_hits = keyword.keyword_search(
                 opened.keyword_searcher, parsed, candidates, request.filters.keyword_filter()
             )
-            timing["keyword_ms"] = _elapsed_ms(started)
-        if request.mode in ("hybrid", "semantic") and parsed.semantic_text:
-            stage = time.perf_counter()
-            semantic_hits = self._semantic_hits(opened, parsed, request, candidates)
-            timing["semantic_ms"] = _elapsed_ms(stage)
+            timing["keyword_ms"] = _elapsed_ms(stage)
+        if semantic is not None:
+            semantic_hits = semantic.result()
+        timing["retrieval_ms"] = _elapsed_ms(started)
         return Retrieval(opened, parsed, interpretation, keyword_hits, semantic_hits, timing)
 
     @staticmethod
@@ -219,10 +240,19 @@ class Searcher:
         return boost(fused, retrieval.interpretation, facets.entities_of)
 
     @staticmethod
-    def _semantic_hits(opened: OpenGeneration, parsed: ParsedQuery, request: SearchRequest, candidates: int):
+    def _semantic_hits(
+        opened: OpenGeneration, parsed: ParsedQuery, request: SearchRequest, candidates: int, timing: dict
+    ) -> list[tuple[int, float]]:
         """Cosine top chunks that pass the filters and the query's required and excluded clauses;
-        those below ``MIN_SEMANTIC_SCORE`` are dropped as noise."""
+        those below ``MIN_SEMANTIC_SCORE`` are dropped as noise. Records ``encode_ms`` and
+        ``vector_ms`` in ``timing``."""
+        started = time.perf_counter()
+        query_vector = opened.encoder.encode([parsed.semantic_text])[0]
+        timing["encode_ms"] = _elapsed_ms(started)
+        started = time.perf_counter()
         mask = request.filters.chunk_mask(opened.facets)
+        if opened.facets.live is not None:
+            mask = opened.facets.live if mask is None else mask & opened.facets.live
         if parsed.required is not None or parsed.excluded is not None:
             mask = np.ones(len(opened.vectors), dtype=bool) if mask is None else mask.copy()
             if parsed.required is not None:
@@ -231,8 +261,8 @@ class Searcher:
                 mask &= allowed
             if parsed.excluded is not None:
                 mask[list(keyword.matching_chunks(opened.keyword_searcher, parsed.excluded))] = False
-        query_vector = opened.encoder.encode([parsed.semantic_text])[0]
         hits = semantic.semantic_search(opened.vectors, query_vector, candidates, mask)
+        timing["vector_ms"] = _elapsed_ms(started)
         return [(chunk_id, score) for chunk_id, score in hits if score >= MIN_SEMANTIC_SCORE]
 
     @staticmethod
@@ -248,8 +278,8 @@ class Searcher:
         hits = []
         for rank, fused in enumerate(ranked, start=first_rank):
             document = documents[fused.key]
-            document["title_highlights"] = highlight_spans(document["title"], terms, opened.analyzer)
-            passages = [passage(chunks[chunk_id], terms, opened.analyzer) for chunk_id in passages_of[fused.key]]
+            document["title_highlights"] = highlight_spans(document["title"], terms)
+            passages = [passage(chunks[chunk_id], terms) for chunk_id in passages_of[fused.key]]
             others = [member for member in groups[document["group_id"]] if member["doc_id"] != fused.key]
             hits.append(hit_record(rank, fused, document, passages, others, versions.get(fused.key, [])))
         return hits
@@ -260,7 +290,7 @@ def _check_document_numbers(keyword_index, generation: Generation) -> None:
     with keyword_index.reader() as reader:
         count = reader.doc_count_all()
         last_in_place = count == 0 or reader.stored_fields(count - 1)["chunk_id"] == count - 1
-        if count != generation.manifest["chunks"] or not last_in_place:
+        if count != generation.manifest["chunk_rows"] or not last_in_place:
             raise IndexMismatchError(
                 f"The keyword index of {generation.path} does not line up with its chunks. "
                 f"Run `clinsearch reindex --index {generation.path.parent}` to rebuild it."

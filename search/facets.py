@@ -75,35 +75,46 @@ def document_facet_values(entities: dict, company: str, source: str, date: str) 
 class FacetIndex:
     """Facet values of every document of a generation, and each chunk's document and date.
 
-    Documents are numbered in store order. ``values[n][facet]`` lists document n's display
-    values; ``keys[facet][value key]`` is a boolean array over documents, for filtering.
+    Documents are numbered in store order. ``values[n][facet]`` lists document n's values as
+    ``(value key, display value)`` pairs; ``keys[facet][value key]`` lists the numbers of the
+    documents with that value, for filtering (a list, not a mask over all documents: a large
+    corpus has thousands of companies and drugs).
     """
 
     doc_ids: list[str]
     number: dict[str, int]  # document id → document number
     dates: np.ndarray  # document number → ISO date ("" if none)
-    values: list[dict[str, list[str]]]
+    values: list[dict[str, list[tuple[str, str]]]]
     entities: list[dict]
     group_of: dict[str, str]  # document id → its near-duplicate group
-    keys: dict[str, dict[str, np.ndarray]]
-    chunk_document: np.ndarray  # chunk id → document number
+    keys: dict[str, dict[str, list[int]]]
+    chunk_document: np.ndarray  # chunk id → document number (0 for a deleted chunk)
+    live: np.ndarray | None  # chunk id → not deleted; None when no chunk is
 
     @classmethod
-    def load(cls, connection: sqlite3.Connection) -> "FacetIndex":
+    def load(cls, connection: sqlite3.Connection, chunk_rows: int) -> "FacetIndex":
+        """The facets of the store's documents; ``chunk_rows`` chunk ids, deleted ones included."""
         rows = connection.execute("SELECT doc_id, company, source, date, entities, group_id FROM documents").fetchall()
         doc_ids = [row["doc_id"] for row in rows]
         number = {doc_id: position for position, doc_id in enumerate(doc_ids)}
         entities = [json.loads(row["entities"]) for row in rows]
         values = [
-            document_facet_values(found, row["company"], row["source"], row["date"])
+            {
+                name: [(value_key(value), value) for value in found]
+                for name, found in document_facet_values(found, row["company"], row["source"], row["date"]).items()
+            }
             for found, row in zip(entities, rows, strict=True)
         ]
-        keys: dict[str, dict[str, np.ndarray]] = {name: {} for name in FACETS}
+        keys: dict[str, dict[str, list[int]]] = {name: {} for name in FACETS}
         for position, document in enumerate(values):
             for name, found in document.items():
-                for value in found:
-                    keys[name].setdefault(value_key(value), np.zeros(len(doc_ids), dtype=bool))[position] = True
-        chunk_rows = connection.execute("SELECT doc_id FROM chunks ORDER BY chunk_id").fetchall()
+                for key, _ in found:
+                    keys[name].setdefault(key, np.zeros(len(doc_ids), dtype=bool))[position] = True
+        chunk_document = np.zeros(chunk_rows, dtype=np.int64)
+        live = np.zeros(chunk_rows, dtype=bool)
+        for chunk_id, doc_id in connection.execute("SELECT chunk_id, doc_id FROM chunks"):
+            chunk_document[chunk_id] = number[doc_id]
+            live[chunk_id] = True
         return cls(
             doc_ids=doc_ids,
             number=number,
@@ -112,7 +123,8 @@ class FacetIndex:
             entities=entities,
             group_of={row["doc_id"]: row["group_id"] for row in rows},
             keys=keys,
-            chunk_document=np.array([number[row["doc_id"]] for row in chunk_rows], dtype=np.int64),
+            chunk_document=chunk_document,
+            live=None if live.all() else live,
         )
 
     @functools.cached_property
@@ -147,10 +159,12 @@ class FacetIndex:
         if not any(selected.values()):
             return None
         mask = np.ones(len(self.doc_ids), dtype=bool)
-        nothing = np.zeros(len(self.doc_ids), dtype=bool)
         for name, chosen in selected.items():
             if chosen:
-                mask &= np.logical_or.reduce([self.keys[name].get(value_key(value), nothing) for value in chosen])
+                allowed = np.zeros(len(self.doc_ids), dtype=bool)
+                for value in chosen:
+                    allowed[self.keys[name].get(value_key(value), [])] = True
+                mask &= allowed
         return mask
 
     def chunk_mask(self, selected: dict[str, tuple[str, ...]]) -> np.ndarray | None:
@@ -164,12 +178,11 @@ class FacetIndex:
         return {name: self._facet_counts(name, doc_ids, selected.get(name, ())) for name in FACETS}
 
     def _facet_counts(self, name: str, doc_ids: list[str], chosen: tuple[str, ...]) -> dict:
-        counter: Counter = Counter()
         shown = {value_key(value): value for value in chosen}
-        for doc_id in doc_ids:
-            for value in self.values[self.number[doc_id]][name]:
-                counter[value_key(value)] += 1
-                shown.setdefault(value_key(value), value)
+        found = [pair for doc_id in doc_ids for pair in self.values[self.number[doc_id]][name]]
+        counter = Counter(key for key, _ in found)
+        for key, value in found:
+            shown.setdefault(key, value)
         chosen_keys = {value_key(value) for value in chosen}
         top = [key for key, _ in counter.most_common(VALUES_SHOWN)]
         top += [key for key in chosen_keys if key not in top]

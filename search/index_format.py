@@ -12,7 +12,11 @@ An index directory holds numbered generations and a ``CURRENT`` file naming the 
         aliases.json          name ↔ code pairs mined from the corpus, each with its document
 
 Whoosh numbers its documents in the order they were added; chunks are added in chunk-id
-order into a fresh index, so a Whoosh document number *is* a chunk id (the reader checks).
+order and segments are never merged, so a Whoosh document number *is* a chunk id (the reader
+checks). A generation that extends an earlier one keeps that one's chunk ids: the chunks of
+removed documents stay as deleted Whoosh documents and zeroed matrix rows, absent from the
+store, so ``manifest["chunk_rows"]`` (rows, deleted ones included) can exceed
+``manifest["chunks"]`` (live chunks).
 """
 
 import json
@@ -27,7 +31,7 @@ from search.errors import IndexMismatchError, IndexNotFoundError
 from search.facets import FILTER_FACETS
 from search.filters import facet_field
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 CURRENT_FILE = "CURRENT"
 MANIFEST_FILE = "manifest.json"
 KEYWORD_DIR = "keyword"

@@ -2,22 +2,19 @@
 
 from dataclasses import asdict
 
+from search.analysis import matching_spans
 from search.fusion import FusedHit
 
 MORE_PASSAGES_PER_DOCUMENT = 2
 
 
-def highlight_spans(text: str, terms: set[str], analyzer) -> list[list[int]]:
+def highlight_spans(text: str, terms: set[str]) -> list[list[int]]:
     """Character spans ``[start, end]`` of the words in ``text`` that analyse to a query term.
 
-    Running the index analyzer over the passage means ``ICP723`` in a query marks ``ICP-723``
+    Analysing the passage as the index does means ``ICP723`` in a query marks ``ICP-723``
     in the text, and ``tumours`` marks ``tumour`` — whichever retriever found the passage.
     """
-    if not terms:
-        return []
-    return [
-        [token.startchar, token.endchar] for token in analyzer(text, chars=True, mode="index") if token.text in terms
-    ]
+    return [[start, end] for start, end in matching_spans(text, terms)]
 
 
 def passages_by_document(chunk_order: list[FusedHit], doc_of_chunk, doc_ids: list[str]) -> dict[str, list[int]]:
@@ -31,7 +28,7 @@ def passages_by_document(chunk_order: list[FusedHit], doc_of_chunk, doc_ids: lis
     return wanted
 
 
-def passage(chunk, terms: set[str], analyzer) -> dict:
+def passage(chunk, terms: set[str]) -> dict:
     """A chunk as shown: its text, where it sits in the document, and what to highlight."""
     return {
         "chunk_id": chunk["chunk_id"],
@@ -39,7 +36,7 @@ def passage(chunk, terms: set[str], analyzer) -> dict:
         "start": chunk["start"],
         "end": chunk["end"],
         "text": chunk["text"],
-        "highlights": highlight_spans(chunk["text"], terms, analyzer),
+        "highlights": highlight_spans(chunk["text"], terms),
     }
 
 

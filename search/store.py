@@ -27,8 +27,7 @@ CREATE TABLE chunks (
     start INTEGER NOT NULL,
     end INTEGER NOT NULL,
     text TEXT NOT NULL,
-    text_hash TEXT NOT NULL,
-    entities TEXT NOT NULL      -- JSON: indexer.entities.chunk_entities
+    text_hash TEXT NOT NULL
 );
 CREATE INDEX chunks_by_document ON chunks(doc_id, ordinal);
 """

@@ -63,8 +63,9 @@ def boost(ranked: list[FusedHit], interpretation: Interpretation, entities_of: C
     size = len(interpretation.entities)
     boosted = []
     for hit in ranked:
-        factor = 1 + BOOST * interpretation.matched(entities_of(hit.key)) / size
-        boosted.append(replace(hit, score=hit.score * factor, boost=round(factor, 4)))
+        matched = interpretation.matched(entities_of(hit.key))
+        factor = 1 + BOOST * matched / size
+        boosted.append(replace(hit, score=hit.score * factor, boost=round(factor, 4)) if matched else hit)
     return sorted(boosted, key=lambda hit: -hit.score)
 
 

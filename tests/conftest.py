@@ -1,6 +1,7 @@
 """Fixtures: the real bundled corpus indexed once per session with the real model, and its front ends."""
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,10 @@ from web.app import create_app
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
 SHARED = ROOT.parent / "shared"
+
+# Every test index shares one ONNX export of the model instead of exporting beside each index
+# (tests/test_encoder.py checks the default place); the folder name changes with the model.
+os.environ.setdefault("CLINSEARCH_ENCODER_CACHE", str(Path(tempfile.gettempdir()) / "clinsearch-test-encoders"))
 
 
 @pytest.fixture(scope="session")

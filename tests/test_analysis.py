@@ -1,8 +1,10 @@
 """The domain analyzer keeps codes, targets and modalities whole and matches their spellings."""
 
 import pytest
+from conftest import CORPUS
 
-from search.analysis import domain_analyzer
+from indexer.documents import load_corpus
+from search.analysis import domain_analyzer, matching_spans
 
 
 def terms(text: str) -> list[str]:
@@ -28,3 +30,17 @@ def test_ordinary_hyphenated_words_split_and_stem():
 
 def test_code_is_not_confused_with_its_number():
     assert "723" not in terms("zoleretinib (ICP-723)")
+
+
+def test_matching_spans_find_what_the_analyzer_finds_in_every_bundled_announcement():
+    documents, _ = load_corpus(CORPUS)
+    texts = [text for document in documents for text in (document.title, document.body)]
+    texts.append("CAR T and CAR-T, TCR T, car nk; a CAR; α-synuclein, TGF-β, ICP-723, CLDN18.2, first-in-class")
+    analyzer = domain_analyzer()
+    for text in texts:
+        tokens = [(token.text, token.startchar, token.endchar) for token in analyzer(text, chars=True, mode="index")]
+        every_term = {term for term, _, _ in tokens}
+        assert matching_spans(text, every_term) == sorted({(start, end) for _, start, end in tokens}), text[:80]
+        some = set(sorted(every_term)[::7])
+        expected = sorted({(start, end) for term, start, end in tokens if term in some})
+        assert matching_spans(text, some) == expected, text[:80]

@@ -8,6 +8,7 @@ from conftest import write
 
 import indexer.build
 from indexer.build import reindex
+from search.encoder import configured_model_name
 from search.engine import Searcher
 from search.errors import ClinsearchError, IndexLockedError, IndexNotFoundError
 from search.index_format import LOCK_FILE, current_generation_name
@@ -36,15 +37,47 @@ def test_reindex_writes_a_generation_with_its_manifest_and_switches_to_it(small_
     assert (report.documents, report.chunks, report.problems) == (2, 2, [])
     assert current_generation_name(tmp_path / "index") == report.generation
     manifest = json.loads((tmp_path / "index" / report.generation / "manifest.json").read_text())
-    assert manifest["model"] == "all-MiniLM-L6-v2" and manifest["dimension"] == 384
+    assert manifest["model"] == configured_model_name() and manifest["dimension"] == 384
     assert set(manifest["document_hashes"]) == {"a", "b"}
 
 
-def test_unchanged_passages_keep_their_vectors_and_a_new_one_is_embedded(small_corpus, tmp_path):
-    reindex(small_corpus, tmp_path / "index", show_progress=False)
+def test_adding_a_document_extends_the_generation_and_embeds_only_its_passage(small_corpus, tmp_path):
+    first = reindex(small_corpus, tmp_path / "index", show_progress=False)
     write(small_corpus, "c.md", "---\ntitle: Gamma licenses GM-3\n---\nGamma licensed GM-3 to Delta.\n")
     report = reindex(small_corpus, tmp_path / "index", show_progress=False)
-    assert (report.reused, report.encoded) == (2, 1)
+    assert report.incremental and (report.encoded, report.chunks) == (1, 3)
+    kept = Searcher(tmp_path / "index").search("AC-1 psoriasis", mode="keyword")["hits"][0]
+    assert kept["doc_id"] == "a" and kept["passage"]["chunk_id"] == 0, "a kept chunk keeps its id"
+    assert first.generation != report.generation
+
+
+def test_a_changed_or_removed_document_leaves_no_trace_in_either_retriever(small_corpus, tmp_path):
+    write(small_corpus, "c.md", "---\ntitle: Gamma licenses GM-3\n---\nGamma licensed GM-3 to Delta for gout.\n")
+    for letter in "defghijklm":  # enough documents that two removals stay under the rebuild threshold
+        write(small_corpus, f"{letter}.md", f"---\ntitle: Filler {letter}\n---\nA release about cohort {letter}.\n")
+    reindex(small_corpus, tmp_path / "index", show_progress=False)
+    (small_corpus / "b.md").unlink()
+    write(small_corpus, "c.md", "---\ntitle: Gamma licenses GM-4\n---\nGamma licensed GM-4 to Delta for gout.\n")
+    report = reindex(small_corpus, tmp_path / "index", show_progress=False)
+    manifest = json.loads((tmp_path / "index" / report.generation / "manifest.json").read_text())
+    assert report.incremental and (manifest["chunks"], manifest["chunk_rows"]) == (12, 14)
+    searcher = Searcher(tmp_path / "index")
+    for mode in ("keyword", "semantic", "hybrid"):
+        found = [hit["doc_id"] for hit in searcher.search("BT-9 siRNA hypertension first patient", mode=mode)["hits"]]
+        assert "b" not in found, mode
+    assert searcher.search("GM-3", mode="keyword")["hits"] == []
+    assert [hit["doc_id"] for hit in searcher.search("GM-4", mode="keyword")["hits"]] == ["c"]
+    semantic = searcher.search("Gamma licensed GM-4 to Delta for gout", mode="semantic")["hits"]
+    assert [hit["doc_id"] for hit in semantic][:1] == ["c"]
+
+
+def test_when_too_much_was_removed_the_index_is_rebuilt_compact_reusing_its_vectors(small_corpus, tmp_path):
+    reindex(small_corpus, tmp_path / "index", show_progress=False)
+    (small_corpus / "b.md").unlink()  # half the chunks: past the share of deleted rows an index keeps
+    report = reindex(small_corpus, tmp_path / "index", show_progress=False)
+    manifest = json.loads((tmp_path / "index" / report.generation / "manifest.json").read_text())
+    assert not report.incremental and (report.encoded, report.reused) == (0, 1)
+    assert manifest["chunks"] == manifest["chunk_rows"] == 1
 
 
 def test_a_running_searcher_follows_the_switch_to_a_new_generation(small_corpus, tmp_path):

@@ -1,0 +1,71 @@
+"""How long `clinsearch reindex` takes after a small change to a large corpus.
+
+    python bench/incremental_reindex.py CORPUS.jsonl --work DIR [--json out.json]
+
+Copies the BEIR-layout CORPUS.jsonl (e.g. the GlobeNewswire set written by
+``bench/globenewswire.py``) into DIR, indexes it once from nothing, then times the command a
+user runs, `clinsearch reindex`, as a fresh process (interpreter start and imports included),
+after each of: no change, one release added, one changed, one removed.
+"""
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from measure import record, table
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORT = re.compile(r"in ([\d.]+) s, (built from scratch|updated: [^(]*?) \((\d+) passages embedded")
+
+
+def main() -> None:
+    arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    arguments.add_argument("corpus", type=Path)
+    arguments.add_argument("--work", type=Path, required=True)
+    arguments.add_argument("--json", type=Path)
+    options = arguments.parse_args()
+    corpus_dir, index_dir = options.work / "corpus", options.work / "index"
+    shutil.rmtree(options.work, ignore_errors=True)
+    corpus_dir.mkdir(parents=True)
+    corpus_file = corpus_dir / "corpus.jsonl"
+    shutil.copy(options.corpus, corpus_file)
+    records = [json.loads(line) for line in corpus_file.open(encoding="utf-8")]
+    runs = [("first build", timed_reindex(corpus_dir, index_dir))]
+    runs.append(("no change", timed_reindex(corpus_dir, index_dir)))
+    new_release = {**records[0], "_id": "bench-new-1", "title": "Bench Therapeutics doses first patient with BX-101"}
+    write_records(corpus_file, records + [new_release])
+    runs.append(("one release added", timed_reindex(corpus_dir, index_dir)))
+    changed = {**new_release, "text": new_release["text"] + " The trial will enrol 120 patients."}
+    write_records(corpus_file, records + [changed])
+    runs.append(("one release changed", timed_reindex(corpus_dir, index_dir)))
+    write_records(corpus_file, records)
+    runs.append(("one release removed", timed_reindex(corpus_dir, index_dir)))
+    print(f"{len(records)} releases in {options.corpus}")
+    header = ["change", "command wall s", "reindex s", "how", "passages embedded"]
+    print(table(header, [[name, *run.values()] for name, run in runs]))
+    record(options.json, "incremental_reindex", {"corpus": str(options.corpus), "runs": dict(runs)})
+
+
+def write_records(path: Path, records: list[dict]) -> None:
+    path.write_text("".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records), encoding="utf-8")
+
+
+def timed_reindex(corpus_dir: Path, index_dir: Path) -> dict:
+    """Run `clinsearch reindex` as a user would; its wall time and what it reported."""
+    command = [sys.executable, str(ROOT / "clinsearch.py"), "reindex", "--quiet"]
+    started = time.perf_counter()
+    finished = subprocess.run(
+        command + ["--corpus", str(corpus_dir), "--index", str(index_dir)], capture_output=True, text=True, check=True
+    )
+    wall = round(time.perf_counter() - started, 2)
+    seconds, how, embedded = REPORT.search(finished.stdout).groups()
+    return {"wall_s": wall, "reindex_s": float(seconds), "how": how, "embedded": int(embedded)}
+
+
+if __name__ == "__main__":
+    main()

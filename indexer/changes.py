@@ -1,0 +1,77 @@
+"""What a reindex has to do: which documents are new or changed since the current generation,
+and whether extending that generation is better than building from nothing.
+
+A generation is extended in place of a rebuild when it was written in this format, with the
+same model and chunking: its chunks keep their ids, removed chunks stay as deleted rows, and
+new chunks are appended. Deleted rows cost memory and scan time, and Whoosh opens one segment
+per extension, so past ``MAX_DELETED_SHARE`` or ``MAX_SEGMENTS`` the next reindex compacts by
+building from nothing (its vectors still come from the cache, so that costs analysis, not
+embedding).
+"""
+
+import contextlib
+import sqlite3
+from dataclasses import dataclass
+
+from whoosh import index as whoosh_index
+
+from indexer import chunking
+from indexer.documents import Document
+from search.index_format import FORMAT_VERSION, Generation
+
+MAX_DELETED_SHARE = 0.2
+MAX_SEGMENTS = 8
+
+
+@dataclass
+class Changes:
+    """The corpus now, the generation to extend (None: build from nothing), and the difference."""
+
+    documents: list[Document]
+    model_name: str
+    base: Generation | None
+    added: list[Document]  # new or changed documents
+    removed_doc_ids: list[str]  # documents gone or changed since ``base``
+    removed_chunk_ids: list[int]  # their chunks in ``base``
+
+    @classmethod
+    def between(cls, previous: Generation | None, documents: list[Document], model_name: str) -> "Changes":
+        """The changes from ``previous`` to ``documents``; all of them when it cannot be extended."""
+        rebuild = cls(documents, model_name, None, documents, [], [])
+        if not _extendable(previous, model_name):
+            return rebuild
+        before = previous.manifest["document_hashes"]
+        now = {document.doc_id: document.content_hash for document in documents}
+        removed = [doc_id for doc_id, content_hash in before.items() if now.get(doc_id) != content_hash]
+        added = [document for document in documents if before.get(document.doc_id) != document.content_hash]
+        removed_chunks = _chunk_ids(previous, removed)
+        manifest = previous.manifest
+        deleted = manifest["chunk_rows"] - manifest["chunks"] + len(removed_chunks)
+        if deleted > MAX_DELETED_SHARE * manifest["chunk_rows"] or _segments(previous) >= MAX_SEGMENTS:
+            return rebuild
+        return cls(documents, model_name, previous, added, removed, removed_chunks)
+
+
+def _extendable(previous: Generation | None, model_name: str) -> bool:
+    if previous is None:
+        return False
+    manifest = previous.manifest
+    return (
+        manifest.get("format_version") == FORMAT_VERSION
+        and manifest.get("model") == model_name
+        and manifest.get("chunking") == chunking.SETTINGS
+    )
+
+
+def _chunk_ids(generation: Generation, doc_ids: list[str]) -> list[int]:
+    if not doc_ids:
+        return []
+    marks = ",".join("?" * len(doc_ids))
+    with contextlib.closing(sqlite3.connect(f"file:{generation.store_path}?mode=ro", uri=True)) as connection:
+        rows = connection.execute(f"SELECT chunk_id FROM chunks WHERE doc_id IN ({marks})", doc_ids).fetchall()
+    return [chunk_id for (chunk_id,) in rows]
+
+
+def _segments(generation: Generation) -> int:
+    with whoosh_index.open_dir(str(generation.keyword_dir)).reader() as reader:
+        return len(list(reader.leaf_readers()))
