@@ -109,7 +109,7 @@ class FacetIndex:
         for position, document in enumerate(values):
             for name, found in document.items():
                 for key, _ in found:
-                    keys[name].setdefault(key, np.zeros(len(doc_ids), dtype=bool))[position] = True
+                    keys[name].setdefault(key, []).append(position)
         chunk_document = np.zeros(chunk_rows, dtype=np.int64)
         live = np.zeros(chunk_rows, dtype=bool)
         for chunk_id, doc_id in connection.execute("SELECT chunk_id, doc_id FROM chunks"):
