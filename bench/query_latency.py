@@ -72,7 +72,8 @@ def parts_alone(searcher: Searcher, queries: list[str], rounds: int) -> dict[str
             vector = opened.encoder.encode([parsed.semantic_text])[0]
             times["encode"].append(_since(started))
             started = time.perf_counter()
-            keyword.keyword_search(opened.keyword_searcher, parsed, CANDIDATES)
+            with opened.keyword_searcher() as searcher:
+                keyword.keyword_search(searcher, parsed, CANDIDATES)
             times["keyword"].append(_since(started))
             started = time.perf_counter()
             semantic.semantic_search(opened.vectors, vector, CANDIDATES, opened.facets.live)

@@ -1,6 +1,8 @@
 """The Searcher: opens the current index generation once, answers hybrid queries, reloads on switch."""
 
+import contextlib
 import os
+import queue
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -42,6 +44,8 @@ MAX_PROGRAMME_NAME = 100
 # Cores one query's encoding may use: a short query gains little from a second core, which
 # the keyword search of the same query (and other users' requests) can use instead.
 QUERY_THREADS = 1
+# Whoosh searchers one generation lends out at a time (see OpenGeneration.keyword_searcher).
+KEYWORD_SEARCHERS = os.cpu_count() or 1
 
 # Runs the semantic side of hybrid queries beside the keyword side (see ``Searcher.retrieve``);
 # one thread per core is enough, the encoder passes one query at a time anyway.
@@ -50,7 +54,8 @@ _SEMANTIC_THREADS = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_n
 
 class OpenGeneration:
     """One generation's readers. The Whoosh index, matrix, facets and model are shared by all
-    threads; Whoosh searchers and SQLite connections are opened once per thread that uses them."""
+    threads; SQLite connections are opened once per thread that uses them, and Whoosh searchers
+    are lent out from a small pool (``keyword_searcher``)."""
 
     def __init__(self, generation: Generation):
         self.generation = generation
@@ -61,15 +66,26 @@ class OpenGeneration:
         self.vectors = np.load(generation.vectors_path, mmap_mode="r", allow_pickle=False)
         self.encoder = get_encoder(generation.manifest["model"], generation.path.parent / ENCODERS_DIR, QUERY_THREADS)
         self._local = threading.local()
+        self._idle_searchers: queue.SimpleQueue = queue.SimpleQueue()
+        self._searcher_slots = threading.BoundedSemaphore(KEYWORD_SEARCHERS)
         self.facets = FacetIndex.load(self.store, generation.manifest["chunk_rows"])
         mined = read_mined_aliases(generation.path / MINED_ALIASES_FILE)
         self.aliases = AliasTable(read_alias_file() + mined, self.analyzer)
 
-    @property
+    @contextlib.contextmanager
     def keyword_searcher(self):
-        if not hasattr(self._local, "keyword_searcher"):
-            self._local.keyword_searcher = self.keyword_index.searcher(weighting=keyword.WEIGHTING)
-        return self._local.keyword_searcher
+        """A Whoosh searcher for this thread's use until the block ends. Each searcher holds its
+        own copy of much of the index (about 570 MB at 200,000 passages), so there are at most
+        ``KEYWORD_SEARCHERS``; a thread waits for one rather than opening another."""
+        with self._searcher_slots:
+            try:
+                searcher = self._idle_searchers.get_nowait()
+            except queue.Empty:
+                searcher = self.keyword_index.searcher(weighting=keyword.WEIGHTING)
+            try:
+                yield searcher
+            finally:
+                self._idle_searchers.put(searcher)
 
     @property
     def store(self):
@@ -216,14 +232,16 @@ class Searcher:
         candidates = max(MIN_CANDIDATES, CANDIDATES_PER_DOCUMENT * request.depth)
         semantic_hits = keyword_hits = []
         semantic = None
-        if request.mode in ("hybrid", "semantic") and parsed.semantic_text:
-            semantic = _SEMANTIC_THREADS.submit(self._semantic_hits, opened, parsed, request, candidates, timing)
-        if request.mode in ("hybrid", "keyword"):
-            stage = time.perf_counter()
-            keyword_hits = keyword.keyword_search(
-                opened.keyword_searcher, parsed, candidates, request.filters.keyword_filter()
-            )
-            timing["keyword_ms"] = _elapsed_ms(stage)
+        with opened.keyword_searcher() as searcher:
+            if request.mode in ("hybrid", "semantic") and parsed.semantic_text:
+                clauses = _clause_chunks(searcher, parsed)
+                semantic = _SEMANTIC_THREADS.submit(
+                    self._semantic_hits, opened, parsed.semantic_text, request, candidates, clauses, timing
+                )
+            if request.mode in ("hybrid", "keyword"):
+                stage = time.perf_counter()
+                keyword_hits = keyword.keyword_search(searcher, parsed, candidates, request.filters.keyword_filter())
+                timing["keyword_ms"] = _elapsed_ms(stage)
         if semantic is not None:
             semantic_hits = semantic.result()
         timing["retrieval_ms"] = _elapsed_ms(started)
@@ -241,26 +259,33 @@ class Searcher:
 
     @staticmethod
     def _semantic_hits(
-        opened: OpenGeneration, parsed: ParsedQuery, request: SearchRequest, candidates: int, timing: dict
+        opened: OpenGeneration,
+        text: str,
+        request: SearchRequest,
+        candidates: int,
+        clauses: tuple[set[int] | None, set[int] | None],
+        timing: dict,
     ) -> list[tuple[int, float]]:
-        """Cosine top chunks that pass the filters and the query's required and excluded clauses;
+        """Cosine top chunks for ``text`` that pass the filters and hold the query's required
+        clauses (``clauses[0]``, the chunks that do) but not its excluded ones (``clauses[1]``);
         those below ``MIN_SEMANTIC_SCORE`` are dropped as noise. Records ``encode_ms`` and
         ``vector_ms`` in ``timing``."""
         started = time.perf_counter()
-        query_vector = opened.encoder.encode([parsed.semantic_text])[0]
+        query_vector = opened.encoder.encode([text])[0]
         timing["encode_ms"] = _elapsed_ms(started)
         started = time.perf_counter()
         mask = request.filters.chunk_mask(opened.facets)
         if opened.facets.live is not None:
             mask = opened.facets.live if mask is None else mask & opened.facets.live
-        if parsed.required is not None or parsed.excluded is not None:
+        required, excluded = clauses
+        if required is not None or excluded is not None:
             mask = np.ones(len(opened.vectors), dtype=bool) if mask is None else mask.copy()
-            if parsed.required is not None:
+            if required is not None:
                 allowed = np.zeros(len(mask), dtype=bool)
-                allowed[list(keyword.matching_chunks(opened.keyword_searcher, parsed.required))] = True
+                allowed[list(required)] = True
                 mask &= allowed
-            if parsed.excluded is not None:
-                mask[list(keyword.matching_chunks(opened.keyword_searcher, parsed.excluded))] = False
+            if excluded is not None:
+                mask[list(excluded)] = False
         hits = semantic.semantic_search(opened.vectors, query_vector, candidates, mask)
         timing["vector_ms"] = _elapsed_ms(started)
         return [(chunk_id, score) for chunk_id, score in hits if score >= MIN_SEMANTIC_SCORE]
@@ -283,6 +308,14 @@ class Searcher:
             others = [member for member in groups[document["group_id"]] if member["doc_id"] != fused.key]
             hits.append(hit_record(rank, fused, document, passages, others, versions.get(fused.key, [])))
         return hits
+
+
+def _clause_chunks(searcher, parsed: ParsedQuery) -> tuple[set[int] | None, set[int] | None]:
+    """The chunks holding the query's required clauses and those holding its excluded ones
+    (None where it has none), for the semantic side, which cannot read Whoosh on its own."""
+    required = keyword.matching_chunks(searcher, parsed.required) if parsed.required is not None else None
+    excluded = keyword.matching_chunks(searcher, parsed.excluded) if parsed.excluded is not None else None
+    return required, excluded
 
 
 def _check_document_numbers(keyword_index, generation: Generation) -> None:

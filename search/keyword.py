@@ -22,7 +22,8 @@ def keyword_search(searcher: WhooshSearcher, parsed: ParsedQuery, limit: int, al
         filter=query.And(constraints) if constraints else None,
         mask=parsed.excluded,
     )
-    return [(hit["chunk_id"], hit.score) for hit in results]
+    # A Whoosh document number is the chunk id (search.index_format): no stored field to read.
+    return [(hit.docnum, hit.score) for hit in results]
 
 
 def matching_chunks(searcher: WhooshSearcher, constraint: query.Query) -> set[int]:
