@@ -221,7 +221,8 @@ class Searcher:
 
         In hybrid mode the semantic side (encoding the query, scanning the matrix) runs on a
         second thread while this one searches Whoosh: the model and numpy work outside Python's
-        lock, so the two overlap and a query costs about the slower of them, not their sum.
+        lock. At 200,000 passages that hides the matrix scan behind the keyword search; on a
+        small index the two take about as long as one after the other (BENCHMARKS.md).
         """
         opened = self._current()
         timing: dict[str, float] = {}
