@@ -10,11 +10,10 @@ from pathlib import Path
 import numpy as np
 
 
-def percentiles(values: list[float]) -> dict[str, float]:
-    """p50 and p95 of ``values`` (milliseconds, rounded to 0.01)."""
-    if not values:
-        return {"p50": float("nan"), "p95": float("nan")}
-    return {name: round(float(np.percentile(values, q)), 2) for name, q in (("p50", 50), ("p95", 95))}
+def percentiles(values: list[float]) -> dict[str, float | None]:
+    """p50, p95 and p99 of ``values`` (milliseconds, rounded to 0.01); None when there are none."""
+    cuts = (("p50", 50), ("p95", 95), ("p99", 99))
+    return {name: round(float(np.percentile(values, q)), 2) if values else None for name, q in cuts}
 
 
 def peak_rss_mb(children: bool = False) -> float:

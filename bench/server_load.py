@@ -27,7 +27,6 @@ import json
 import os
 import re
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
-from measure import record, table
+from measure import percentiles, record, table
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = ROOT / "bench" / "judged" / "globenewswire" / "queries.jsonl"
@@ -243,10 +242,7 @@ def summarize(outcomes: list[Outcome], elapsed: float) -> dict:
 
 
 def latency_percentiles(latencies: list[float]) -> dict[str, float | None]:
-    if len(latencies) < 2:  # too few to cut into percentiles
-        return {"p50_ms": None, "p95_ms": None, "p99_ms": None}
-    cuts = statistics.quantiles(latencies, n=100, method="inclusive")
-    return {"p50_ms": round(cuts[49], 1), "p95_ms": round(cuts[94], 1), "p99_ms": round(cuts[98], 1)}
+    return {f"{name}_ms": value for name, value in percentiles(latencies).items()}
 
 
 def level_table(levels: list[dict]) -> str:

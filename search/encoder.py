@@ -137,15 +137,17 @@ class OnnxEncoder(Encoder):
         )
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch(texts)
-        mask = np.array([encoding.attention_mask for encoding in encodings], dtype=np.int64)
-        feeds = {
-            "input_ids": np.array([encoding.ids for encoding in encodings], dtype=np.int64),
-            "attention_mask": mask,
-        }
-        if "token_type_ids" in self._inputs:
-            feeds["token_type_ids"] = np.zeros_like(mask)
-        return mean_pooled(self._session.run(None, feeds)[0], mask)
+        inputs = model_inputs(self._tokenizer, texts)
+        feeds = {name: array for name, array in inputs.items() if name in self._inputs}
+        return mean_pooled(self._session.run(None, feeds)[0], inputs["attention_mask"])
+
+
+def model_inputs(tokenizer, texts: list[str]) -> dict[str, np.ndarray]:
+    """A BERT model's inputs for ``texts``: token ids, attention mask, token types (all 0)."""
+    encodings = tokenizer.encode_batch(texts)
+    mask = np.array([encoding.attention_mask for encoding in encodings], dtype=np.int64)
+    ids = np.array([encoding.ids for encoding in encodings], dtype=np.int64)
+    return {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(mask)}
 
 
 def mean_pooled(token_vectors: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from search.encoder import mean_pooled, sentence_tokenizer
+from search.encoder import mean_pooled, model_inputs, sentence_tokenizer
 
 # Texts of the kinds the model meets: headlines, passages, short queries.
 CHECK_TEXTS = [
@@ -48,20 +48,21 @@ def main() -> None:
     options = arguments.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     options.out_file.parent.mkdir(parents=True, exist_ok=True)
+    model = transformer(options.model_dir)
     with tempfile.TemporaryDirectory(dir=options.out_file.parent) as work:
-        exported = export(options.model_dir, Path(work), options.int8)
-        worst = worst_cosine(options.model_dir, exported)
+        exported = export(model, options.model_dir, Path(work), options.int8)
+        worst = worst_cosine(model, options.model_dir, exported)
         if worst < MIN_COSINE[options.int8]:
             sys.exit(f"The ONNX export's vectors stray from PyTorch's (worst cosine {worst:.4f}); not using it.")
         os.replace(exported, options.out_file)
     print(f"exported {options.out_file} (worst cosine to PyTorch {worst:.4f})")
 
 
-def export(model_dir: Path, work: Path, quantised: bool) -> Path:
-    """Trace, fuse and (optionally) quantise; the path of the final graph inside ``work``."""
+def export(model, model_dir: Path, work: Path, quantised: bool) -> Path:
+    """Trace ``model`` (the transformer of ``model_dir``), fuse and (optionally) quantise; the
+    path of the final graph inside ``work``."""
     from onnxruntime.transformers.optimizer import optimize_model
 
-    model = transformer(model_dir)
     names = ["input_ids", "attention_mask", "token_type_ids"]
     traced = work / "traced.onnx"
     with torch.no_grad():
@@ -124,21 +125,19 @@ class KeywordCall(torch.nn.Module):
 
 def tokenised(model_dir: Path, texts: list[str]) -> dict[str, np.ndarray]:
     """The model inputs for ``texts``, tokenised exactly as the ONNX encoder does."""
-    encodings = sentence_tokenizer(model_dir).encode_batch(texts)
-    mask = np.array([encoding.attention_mask for encoding in encodings], dtype=np.int64)
-    ids = np.array([encoding.ids for encoding in encodings], dtype=np.int64)
-    return {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(mask)}
+    return model_inputs(sentence_tokenizer(model_dir), texts)
 
 
-def worst_cosine(model_dir: Path, onnx_file: Path) -> float:
-    """The lowest cosine, over CHECK_TEXTS, between the ONNX file's pooled vectors and PyTorch's."""
+def worst_cosine(model, model_dir: Path, onnx_file: Path) -> float:
+    """The lowest cosine, over CHECK_TEXTS, between the ONNX file's pooled vectors and those of
+    ``model`` (the transformer of ``model_dir``) on PyTorch."""
     import onnxruntime
 
     inputs = tokenised(model_dir, CHECK_TEXTS)
     session = onnxruntime.InferenceSession(str(onnx_file), providers=["CPUExecutionProvider"])
     from_onnx = session.run(None, inputs)[0]
     with torch.no_grad():
-        from_torch = transformer(model_dir)(**{name: torch.tensor(array) for name, array in inputs.items()})
+        from_torch = model(**{name: torch.tensor(array) for name, array in inputs.items()})
     from_torch = from_torch.last_hidden_state.numpy()
     pooled = [mean_pooled(hidden, inputs["attention_mask"]) for hidden in (from_onnx, from_torch)]
     return float(np.min(np.sum(pooled[0] * pooled[1], axis=1)))
