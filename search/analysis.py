@@ -136,6 +136,7 @@ def domain_analyzer():
 
 _TOKEN = re.compile(TOKEN_PATTERN)
 _WORD_CHARACTER = re.compile(r"\w")
+_JOINERS = "-.'’"  # inside a token (TOKEN_PATTERN)
 _LAST_TOKEN = re.compile(rf"({TOKEN_PATTERN})\W*$")
 _GREEK_OF_NAME = {name: letter for letter, name in GREEK_LETTERS.items()}
 
@@ -151,24 +152,46 @@ def matching_spans(text: str, terms: set[str]) -> list[tuple[int, int]]:
     if not terms:
         return []
     spans = set()
-    for position in sorted({match.start() for match in _term_starts(frozenset(terms)).finditer(text)}):
+    for position in _word_starts(text, _term_starts(frozenset(terms))):
         start = _token_start(text, position)
-        previous = _LAST_TOKEN.search(text, max(0, start - 40), start)
-        if previous and previous.group(1).lower() in _JOINING_PREFIXES:  # the "T" of "CAR T"
-            start = previous.start(1)
         words = list(itertools.islice(_TOKEN.finditer(text, start), 2))
         if not words:
             continue
+        if words[0].group().lower() in _JOINED_SUFFIXES:  # the "T" of "CAR T" is analysed with its "CAR"
+            previous = _LAST_TOKEN.search(text, max(0, start - 40), start)
+            if previous and previous.group(1).lower() in _JOINING_PREFIXES:
+                start = previous.start(1)
+                words = list(itertools.islice(_TOKEN.finditer(text, start), 2))
         joins = len(words) == 2 and words[0].group().lower() in _JOINING_PREFIXES
         end = words[-1].end() if joins else words[0].end()
         spans.update((start + first, start + last) for term, first, last in _analysed(text[start:end]) if term in terms)
     return sorted(spans)
 
 
+def _word_starts(text: str, pattern: re.Pattern) -> list[int]:
+    """Where ``pattern`` matches at the start of a word of ``text``, or just after a hyphen or
+    other joiner inside one ("first-in-class" holds the term "class").
+
+    The pattern runs on the lowercased text, which is several times faster than matching
+    regardless of case, and where it begins a word is checked here, not by a lookbehind.
+    """
+    lowered = text.lower()
+    if len(lowered) != len(text):  # "İ" lowercases to two characters: keep positions in step
+        lowered = "".join(character.lower()[0] for character in text)
+    starts = []
+    for match in pattern.finditer(lowered):
+        position = match.start()
+        before = text[position - 1] if position else " "
+        if not (before.isalnum() or before == "_") or before in _JOINERS:
+            starts.append(position)
+    return starts
+
+
 @functools.lru_cache(maxsize=1024)
 def _term_starts(terms: frozenset[str]) -> re.Pattern:
-    """Where a word that may analyse to one of ``terms`` begins: near enough its first three
-    characters (the analysis of each word found decides)."""
+    """Where, in lowercased text, a word that may analyse to one of ``terms`` can begin: near
+    enough its first three characters (the analysis of each word found decides). Zero-width,
+    so that a match inside a word never hides one at the start of the next."""
     alternatives = set()
     for term in terms:
         # The analyzer spells Greek letters out: "Aβ" is the term "abeta".
@@ -176,8 +199,7 @@ def _term_starts(terms: frozenset[str]) -> re.Pattern:
         for surface in surfaces:
             # Porter stemming turns a final "y" into "i" ("boys" → "boi"); hyphens and apostrophes go.
             alternatives.add("[-'’]?".join("[iy]" if c == "i" else re.escape(c) for c in surface[:3]))
-    # At a word's start, or after a hyphen inside one ("first-in-class" holds the term "class").
-    return re.compile(rf"(?:(?<!\w)|(?<=[-.'’]))(?:{'|'.join(sorted(alternatives))})", re.IGNORECASE)
+    return re.compile(rf"(?=(?:{'|'.join(sorted(alternatives))}))")
 
 
 def _token_start(text: str, position: int) -> int:
@@ -186,7 +208,7 @@ def _token_start(text: str, position: int) -> int:
     while position > 0:
         if _WORD_CHARACTER.match(text, position - 1):
             position -= 1
-        elif text[position - 1] in "-.'’" and position >= 2 and _WORD_CHARACTER.match(text, position - 2):
+        elif text[position - 1] in _JOINERS and position >= 2 and _WORD_CHARACTER.match(text, position - 2):
             position -= 1
         else:
             break

@@ -32,10 +32,16 @@ def test_code_is_not_confused_with_its_number():
     assert "723" not in terms("zoleretinib (ICP-723)")
 
 
+def test_matching_spans_stay_in_place_after_a_letter_that_lowercases_to_two():
+    text = "İstanbul site: IL-6 levels"  # "İ".lower() is "i" and a combining dot
+    assert [text[start:end] for start, end in matching_spans(text, {"il6", "level"})] == ["IL-6", "levels"]
+
+
 def test_matching_spans_find_what_the_analyzer_finds_in_every_bundled_announcement():
     documents, _ = load_corpus(CORPUS)
     texts = [text for document in documents for text in (document.title, document.body)]
     texts.append("CAR T and CAR-T, TCR T, car nk; a CAR; α-synuclein, TGF-β, ICP-723, CLDN18.2, first-in-class")
+    texts.append("the NK arm of Aβ-directed CAR NK cells, ADC-led; IL-6")
     analyzer = domain_analyzer()
     for text in texts:
         tokens = [(token.text, token.startchar, token.endchar) for token in analyzer(text, chars=True, mode="index")]
