@@ -47,6 +47,9 @@ QUERY_THREADS = 1
 # Whoosh searchers one generation lends out at a time (see OpenGeneration.keyword_searcher).
 KEYWORD_SEARCHERS = os.cpu_count() or 1
 
+# How long a hybrid query's keyword search waits for the semantic side to start (see
+# ``Searcher.retrieve``); when every semantic thread is busy, it goes ahead.
+SEMANTIC_HEAD_START_S = 0.002
 # Runs the semantic side of hybrid queries beside the keyword side (see ``Searcher.retrieve``);
 # one thread per core is enough, the encoder passes one query at a time anyway.
 _SEMANTIC_THREADS = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="semantic")
@@ -104,6 +107,7 @@ class Searcher:
 
     def __init__(self, index_dir: Path):
         self.index_dir = Path(index_dir)
+        semantic.scan_on_one_core()
         self._switch_lock = threading.Lock()
         self._open = self._load(open_generation(self.index_dir))
 
@@ -220,9 +224,10 @@ class Searcher:
         """Parse the query and run the retrievers ``request.mode`` asks for, before fusion.
 
         In hybrid mode the semantic side (encoding the query, scanning the matrix) runs on a
-        second thread while this one searches Whoosh: the model and numpy work outside Python's
-        lock. At 200,000 passages that hides the matrix scan behind the keyword search; on a
-        small index the two take about as long as one after the other (BENCHMARKS.md).
+        second thread while this one searches Whoosh: the model and the matrix product work
+        outside Python's interpreter lock, Whoosh inside it. The keyword search waits until the
+        model has started (``SEMANTIC_HEAD_START_S`` at most): once Whoosh holds the lock, the
+        other thread could not even start before Python's switch interval (5 ms) took it back.
         """
         opened = self._current()
         timing: dict[str, float] = {}
@@ -233,16 +238,18 @@ class Searcher:
         candidates = max(MIN_CANDIDATES, CANDIDATES_PER_DOCUMENT * request.depth)
         semantic_hits = keyword_hits = []
         semantic = None
-        with opened.keyword_searcher() as searcher:
-            if request.mode in ("hybrid", "semantic") and parsed.semantic_text:
-                clauses = _clause_chunks(searcher, parsed)
-                semantic = _SEMANTIC_THREADS.submit(
-                    self._semantic_hits, opened, parsed.semantic_text, request, candidates, clauses, timing
-                )
-            if request.mode in ("hybrid", "keyword"):
-                stage = time.perf_counter()
+        if request.mode in ("hybrid", "semantic") and parsed.semantic_text:
+            clauses = _clause_chunks(opened, parsed)
+            encoding = threading.Event()
+            semantic = _SEMANTIC_THREADS.submit(
+                self._semantic_hits, opened, parsed.semantic_text, request, candidates, clauses, timing, encoding
+            )
+            encoding.wait(SEMANTIC_HEAD_START_S)
+        if request.mode in ("hybrid", "keyword"):
+            stage = time.perf_counter()
+            with opened.keyword_searcher() as searcher:
                 keyword_hits = keyword.keyword_search(searcher, parsed, candidates, request.filters.keyword_filter())
-                timing["keyword_ms"] = _elapsed_ms(stage)
+            timing["keyword_ms"] = _elapsed_ms(stage)
         if semantic is not None:
             semantic_hits = semantic.result()
         timing["retrieval_ms"] = _elapsed_ms(started)
@@ -256,7 +263,7 @@ class Searcher:
         keyword_documents = best_per_document(retrieval.keyword, facets.chunk_doc_ids)
         semantic_documents = best_per_document(retrieval.semantic, facets.chunk_doc_ids)
         fused = fuse(request, keyword_documents, semantic_documents)
-        return boost(fused, retrieval.interpretation, facets.entities_of)
+        return boost(fused, retrieval.interpretation, facets.documents_naming)
 
     @staticmethod
     def _semantic_hits(
@@ -266,12 +273,14 @@ class Searcher:
         candidates: int,
         clauses: tuple[set[int] | None, set[int] | None],
         timing: dict,
+        encoding: threading.Event,
     ) -> list[tuple[int, float]]:
         """Cosine top chunks for ``text`` that pass the filters and hold the query's required
         clauses (``clauses[0]``, the chunks that do) but not its excluded ones (``clauses[1]``);
-        those below ``MIN_SEMANTIC_SCORE`` are dropped as noise. Records ``encode_ms`` and
-        ``vector_ms`` in ``timing``."""
+        those below ``MIN_SEMANTIC_SCORE`` are dropped as noise. Sets ``encoding`` as the model
+        starts; records ``encode_ms`` and ``vector_ms`` in ``timing``."""
         started = time.perf_counter()
+        encoding.set()  # the model is about to run: the keyword search may start (see ``retrieve``)
         query_vector = opened.encoder.encode([text])[0]
         timing["encode_ms"] = _elapsed_ms(started)
         started = time.perf_counter()
@@ -299,11 +308,12 @@ class Searcher:
         chunk_order = reciprocal_rank_fusion(retrieval.keyword, retrieval.semantic)
         passages_of = passages_by_document(chunk_order, opened.facets.chunk_doc_ids, [hit.key for hit in ranked])
         chunks = store.chunks_by_id(opened.store, [chunk for ids in passages_of.values() for chunk in ids])
-        documents = store.documents_by_id(opened.store, list(passages_of))
-        groups = store.group_members(opened.store, sorted({documents[hit.key]["group_id"] for hit in ranked}))
+        # A document is a member of its own group: one query reads both.
+        groups = store.group_members(opened.store, sorted({opened.facets.group_of[hit.key] for hit in ranked}))
+        documents = {member["doc_id"]: member for members in groups.values() for member in members}
         hits = []
         for rank, fused in enumerate(ranked, start=first_rank):
-            document = documents[fused.key]
+            document = dict(documents[fused.key])
             document["title_highlights"] = highlight_spans(document["title"], terms)
             passages = [passage(chunks[chunk_id], terms) for chunk_id in passages_of[fused.key]]
             others = [member for member in groups[document["group_id"]] if member["doc_id"] != fused.key]
@@ -311,11 +321,14 @@ class Searcher:
         return hits
 
 
-def _clause_chunks(searcher, parsed: ParsedQuery) -> tuple[set[int] | None, set[int] | None]:
+def _clause_chunks(opened: OpenGeneration, parsed: ParsedQuery) -> tuple[set[int] | None, set[int] | None]:
     """The chunks holding the query's required clauses and those holding its excluded ones
     (None where it has none), for the semantic side, which cannot read Whoosh on its own."""
-    required = keyword.matching_chunks(searcher, parsed.required) if parsed.required is not None else None
-    excluded = keyword.matching_chunks(searcher, parsed.excluded) if parsed.excluded is not None else None
+    if parsed.required is None and parsed.excluded is None:
+        return None, None
+    with opened.keyword_searcher() as searcher:
+        required = keyword.matching_chunks(searcher, parsed.required) if parsed.required is not None else None
+        excluded = keyword.matching_chunks(searcher, parsed.excluded) if parsed.excluded is not None else None
     return required, excluded
 
 

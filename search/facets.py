@@ -6,6 +6,7 @@ documents; counts are taken over the documents of a result set, so they match wh
 """
 
 import functools
+import itertools
 import json
 import sqlite3
 from collections import Counter
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from search.entities import code_key
+from search.understanding import KIND_LABELS, entity_key
 
 # Facet name → (label shown, the document entity kind it reads). ``company`` and ``source``
 # come from the document's header; ``year`` from its date.
@@ -75,17 +77,21 @@ def document_facet_values(entities: dict, company: str, source: str, date: str) 
 class FacetIndex:
     """Facet values of every document of a generation, and each chunk's document and date.
 
-    Documents are numbered in store order. ``values[n][facet]`` lists document n's values as
-    ``(value key, display value)`` pairs; ``keys[facet][value key]`` lists the numbers of the
-    documents with that value, for filtering (a list, not a mask over all documents: a large
-    corpus has thousands of companies and drugs).
+    Documents are numbered in store order. ``value_keys[facet][n]`` holds document n's value
+    keys (``value_key``) and ``display[facet][key]`` how a key is shown (as the first document
+    holding it spells it); ``keys[facet][value key]`` lists the numbers of the documents with
+    that value, for filtering (a list, not a mask over all documents: a large corpus has
+    thousands of companies and drugs). ``naming[kind][entity key]`` holds the ids of the
+    documents whose entities of ``kind`` include that one, for query understanding.
     """
 
     doc_ids: list[str]
     number: dict[str, int]  # document id → document number
     dates: np.ndarray  # document number → ISO date ("" if none)
-    values: list[dict[str, list[tuple[str, str]]]]
+    value_keys: dict[str, list[tuple[str, ...]]]
+    display: dict[str, dict[str, str]]
     entities: list[dict]
+    naming: dict[str, dict[str, set[str]]]
     group_of: dict[str, str]  # document id → its near-duplicate group
     keys: dict[str, dict[str, list[int]]]
     chunk_document: np.ndarray  # chunk id → document number (0 for a deleted chunk)
@@ -96,31 +102,28 @@ class FacetIndex:
         """The facets of the store's documents; ``chunk_rows`` chunk ids, deleted ones included."""
         rows = connection.execute("SELECT doc_id, company, source, date, entities, group_id FROM documents").fetchall()
         doc_ids = [row["doc_id"] for row in rows]
-        number = {doc_id: position for position, doc_id in enumerate(doc_ids)}
         entities = [json.loads(row["entities"]) for row in rows]
-        values = [
-            {
-                name: [(value_key(value), value) for value in found]
-                for name, found in document_facet_values(found, row["company"], row["source"], row["date"]).items()
-            }
-            for found, row in zip(entities, rows, strict=True)
-        ]
+        value_keys: dict[str, list[tuple[str, ...]]] = {name: [] for name in FACETS}
+        display: dict[str, dict[str, str]] = {name: {} for name in FACETS}
         keys: dict[str, dict[str, list[int]]] = {name: {} for name in FACETS}
-        for position, document in enumerate(values):
-            for name, found in document.items():
-                for key, _ in found:
+        for position, (found, row) in enumerate(zip(entities, rows, strict=True)):
+            for name, values in document_facet_values(found, row["company"], row["source"], row["date"]).items():
+                spelling = {}  # key → how this document spells it, each key once
+                for value in values:
+                    spelling.setdefault(value_key(value), value)
+                value_keys[name].append(tuple(spelling))
+                for key, value in spelling.items():
+                    display[name].setdefault(key, value)
                     keys[name].setdefault(key, []).append(position)
-        chunk_document = np.zeros(chunk_rows, dtype=np.int64)
-        live = np.zeros(chunk_rows, dtype=bool)
-        for chunk_id, doc_id in connection.execute("SELECT chunk_id, doc_id FROM chunks"):
-            chunk_document[chunk_id] = number[doc_id]
-            live[chunk_id] = True
+        chunk_document, live = _chunk_documents(connection, chunk_rows, {doc_id: n for n, doc_id in enumerate(doc_ids)})
         return cls(
             doc_ids=doc_ids,
-            number=number,
+            number={doc_id: position for position, doc_id in enumerate(doc_ids)},
             dates=np.array([row["date"] for row in rows], dtype="<U10"),
-            values=values,
+            value_keys=value_keys,
+            display=display,
             entities=entities,
+            naming=_documents_naming(doc_ids, entities),
             group_of={row["doc_id"]: row["group_id"] for row in rows},
             keys=keys,
             chunk_document=chunk_document,
@@ -148,9 +151,6 @@ class FacetIndex:
                 index.setdefault(key, []).append(doc_id)
         return index
 
-    def entities_of(self, doc_id: str) -> dict:
-        return self.entities[self.number[doc_id]]
-
     def date_of(self, doc_id: str) -> str:
         return str(self.dates[self.number[doc_id]])
 
@@ -172,30 +172,52 @@ class FacetIndex:
         documents = self.document_mask(selected)
         return None if documents is None else documents[self.chunk_document]
 
+    def documents_naming(self, kind: str, value: str) -> set[str]:
+        """The ids of the documents whose entities of ``kind`` include ``value``."""
+        return self.naming.get(kind, {}).get(entity_key(kind, value), set())
+
     def counts(self, doc_ids: list[str], selected: dict[str, tuple[str, ...]]) -> dict[str, dict]:
         """Per facet, its most frequent values among ``doc_ids`` with their counts; a selected
         value is always listed (with 0 when no result has it)."""
-        return {name: self._facet_counts(name, doc_ids, selected.get(name, ())) for name in FACETS}
+        numbers = [self.number[doc_id] for doc_id in doc_ids]
+        return {name: self._facet_counts(name, numbers, selected.get(name, ())) for name in FACETS}
 
-    def _facet_counts(self, name: str, doc_ids: list[str], chosen: tuple[str, ...]) -> dict:
-        shown = {value_key(value): value for value in chosen}
-        found = [pair for doc_id in doc_ids for pair in self.values[self.number[doc_id]][name]]
-        counter = Counter(key for key, _ in found)
-        for key, value in found:
-            shown.setdefault(key, value)
-        chosen_keys = {value_key(value) for value in chosen}
+    def _facet_counts(self, name: str, numbers: list[int], chosen: tuple[str, ...]) -> dict:
+        keys_of = self.value_keys[name]
+        counter = Counter(itertools.chain.from_iterable(map(keys_of.__getitem__, numbers)))
+        chosen_spelling = {value_key(value): value for value in chosen}
         top = [key for key, _ in counter.most_common(VALUES_SHOWN)]
-        top += [key for key in chosen_keys if key not in top]
+        top += [key for key in chosen_spelling if key not in top]
         label_of = EVENT_LABELS if name == "event" else {}
-        return {
-            "label": FACETS[name][0],
-            "values": [
+        values = []
+        for key in top:
+            shown = chosen_spelling.get(key) or self.display[name][key]
+            values.append(
                 {
-                    "value": shown[key],
-                    "label": label_of.get(shown[key], shown[key]),
+                    "value": shown,
+                    "label": label_of.get(shown, shown),
                     "count": counter[key],
-                    "selected": key in chosen_keys,
+                    "selected": key in chosen_spelling,
                 }
-                for key in top
-            ],
-        }
+            )
+        return {"label": FACETS[name][0], "values": values}
+
+
+def _chunk_documents(connection: sqlite3.Connection, chunk_rows: int, number: dict[str, int]):
+    """Chunk id → document number, and chunk id → not deleted."""
+    chunk_document = np.zeros(chunk_rows, dtype=np.int64)
+    live = np.zeros(chunk_rows, dtype=bool)
+    for chunk_id, doc_id in connection.execute("SELECT chunk_id, doc_id FROM chunks"):
+        chunk_document[chunk_id] = number[doc_id]
+        live[chunk_id] = True
+    return chunk_document, live
+
+
+def _documents_naming(doc_ids: list[str], entities: list[dict]) -> dict[str, dict[str, set[str]]]:
+    """Entity kind → entity key → the ids of the documents naming it (``FacetIndex.naming``)."""
+    naming: dict[str, dict[str, set[str]]] = {kind: {} for kind in KIND_LABELS}
+    for doc_id, found in zip(doc_ids, entities, strict=True):
+        for kind in KIND_LABELS:
+            for value in found.get(kind) or []:
+                naming[kind].setdefault(entity_key(kind, value), set()).add(doc_id)
+    return naming

@@ -1,7 +1,5 @@
 """From fused chunk hits to what a user sees: one hit per document, passages with highlights."""
 
-from dataclasses import asdict
-
 from search.analysis import matching_spans
 from search.fusion import FusedHit
 
@@ -60,8 +58,7 @@ def hit_record(
 ) -> dict:
     """One result: rank, fused score and its parts, the document's metadata and entities, its
     passages, and the other versions of the same news (``found`` says which matched too)."""
-    breakdown = asdict(fused)
-    del breakdown["key"]
+    breakdown = {name: value for name, value in vars(fused).items() if name != "key"}
     return {
         "rank": rank,
         **breakdown,

@@ -51,27 +51,25 @@ class Interpretation:
     def as_list(self) -> list[dict]:
         return [{"kind": KIND_LABELS[kind], "value": value} for kind, value in self.entities]
 
-    def matched(self, document_entities: dict) -> int:
-        """How many of the query's entities the document's entities hold."""
-        return sum(_key(kind, value) in _keys(document_entities, kind) for kind, value in self.entities)
 
-
-def boost(ranked: list[FusedHit], interpretation: Interpretation, entities_of: Callable[[str], dict]) -> list[FusedHit]:
-    """``ranked`` re-scored by the formula of the module docstring, best first."""
+def boost(
+    ranked: list[FusedHit], interpretation: Interpretation, documents_naming: Callable[[str, str], set[str]]
+) -> list[FusedHit]:
+    """``ranked`` re-scored by the formula of the module docstring, best first;
+    ``documents_naming(kind, value)`` gives the ids of the documents naming an entity."""
     if not interpretation:
         return ranked
-    size = len(interpretation.entities)
+    naming = [documents_naming(kind, value) for kind, value in interpretation.entities]
+    size = len(naming)
     boosted = []
     for hit in ranked:
-        matched = interpretation.matched(entities_of(hit.key))
+        matched = sum(hit.key in documents for documents in naming)
         factor = 1 + BOOST * matched / size
         boosted.append(replace(hit, score=hit.score * factor, boost=round(factor, 4)) if matched else hit)
     return sorted(boosted, key=lambda hit: -hit.score)
 
 
-def _key(kind: str, value: str) -> str:
+def entity_key(kind: str, value: str) -> str:
+    """How a query's entity and a document's compare: drug codes and names as ``code_key``
+    does, other kinds regardless of case."""
     return code_key(value) if kind.startswith("drug") else value.lower()
-
-
-def _keys(document_entities: dict, kind: str) -> set[str]:
-    return {_key(kind, value) for value in document_entities.get(kind) or []}
