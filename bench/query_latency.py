@@ -18,7 +18,7 @@ from pathlib import Path
 
 from measure import peak_rss_mb, percentiles, record, table
 
-from search import keyword, semantic
+from search import semantic
 from search.engine import Searcher
 from search.query import parse
 
@@ -87,8 +87,7 @@ def parts_alone(opened, query: str) -> dict[str, float]:
     started = time.perf_counter()
     vector = opened.encoder.encode([parsed.semantic_text])[0]
     encoded = time.perf_counter()
-    with opened.keyword_searcher() as searcher:
-        keyword.keyword_search(searcher, parsed, CANDIDATES)
+    opened.keyword_hits(parsed, CANDIDATES)
     searched = time.perf_counter()
     semantic.semantic_search(opened.vectors, vector, CANDIDATES, opened.facets.live)
     scanned = time.perf_counter()

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from search import settings
 from search.errors import ClinsearchError
 
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
@@ -45,10 +46,7 @@ def configured_backend() -> str:
     Raises:
         ClinsearchError: an unknown backend is configured.
     """
-    backend = os.environ.get("CLINSEARCH_ENCODER") or DEFAULT_BACKEND
-    if backend not in BACKENDS:
-        raise ClinsearchError(f"CLINSEARCH_ENCODER={backend!r} is not one of {', '.join(BACKENDS)}.")
-    return backend
+    return settings.choice("CLINSEARCH_ENCODER", BACKENDS, DEFAULT_BACKEND)
 
 
 def configured_model_name() -> str:

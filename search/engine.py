@@ -30,6 +30,7 @@ from search.results import (
     passage,
     passages_by_document,
 )
+from search.term_arrays import TermArrays
 from search.understanding import Interpretation, boost
 
 # Chunks each retriever returns: enough that, reduced to documents, they still hold k documents.
@@ -71,6 +72,10 @@ class OpenGeneration:
         self._local = threading.local()
         self._idle_searchers: queue.SimpleQueue = queue.SimpleQueue()
         self._searcher_slots = threading.BoundedSemaphore(KEYWORD_SEARCHERS)
+        self.term_arrays = None
+        if keyword.configured_backend() == "numpy":
+            with self.keyword_searcher() as searcher:
+                self.term_arrays = TermArrays(searcher, keyword.WEIGHTING.K1, keyword.WEIGHTING.B)
         self.facets = FacetIndex.load(self.store, generation.manifest["chunk_rows"])
         mined = read_mined_aliases(generation.path / MINED_ALIASES_FILE)
         self.aliases = AliasTable(read_alias_file() + mined, self.analyzer)
@@ -90,6 +95,13 @@ class OpenGeneration:
             finally:
                 self._idle_searchers.put(searcher)
 
+    def keyword_hits(self, parsed: ParsedQuery, limit: int, allowed=None) -> list[tuple[int, float]]:
+        """``search.keyword.keyword_search`` by the configured backend (Whoosh for a query the
+        numpy backend does not score)."""
+        with self.keyword_searcher() as searcher:
+            hits = None if self.term_arrays is None else self.term_arrays.search(searcher, parsed, limit, allowed)
+            return hits if hits is not None else keyword.keyword_search(searcher, parsed, limit, allowed)
+
     @property
     def store(self):
         if not hasattr(self._local, "store"):
@@ -107,7 +119,8 @@ class Searcher:
 
     def __init__(self, index_dir: Path):
         self.index_dir = Path(index_dir)
-        semantic.scan_on_one_core()
+        if keyword.configured_backend() == "whoosh":
+            semantic.scan_on_one_core()
         self._switch_lock = threading.Lock()
         self._open = self._load(open_generation(self.index_dir))
 
@@ -247,8 +260,7 @@ class Searcher:
             encoding.wait(SEMANTIC_HEAD_START_S)
         if request.mode in ("hybrid", "keyword"):
             stage = time.perf_counter()
-            with opened.keyword_searcher() as searcher:
-                keyword_hits = keyword.keyword_search(searcher, parsed, candidates, request.filters.keyword_filter())
+            keyword_hits = opened.keyword_hits(parsed, candidates, request.filters.keyword_filter())
             timing["keyword_ms"] = _elapsed_ms(stage)
         if semantic is not None:
             semantic_hits = semantic.result()

@@ -1,12 +1,28 @@
-"""Keyword retrieval: a parsed query against the Whoosh BM25F index of chunks."""
+"""Keyword retrieval: a parsed query against the Whoosh BM25F index of chunks.
+
+``CLINSEARCH_KEYWORD`` chooses who scores it: ``whoosh`` (its matchers, one document at a
+time) or ``numpy`` (``search.term_arrays``: the same ranking, a term at a time over arrays).
+"""
 
 from whoosh import query, scoring
 from whoosh.searching import Searcher as WhooshSearcher
 
+from search import settings
 from search.query import ParsedQuery
 
 # BM25F with the usual constants (Robertson & Zaragoza 2009, k1 in 1.2–2.0, b = 0.75).
 WEIGHTING = scoring.BM25F(B=0.75, K1=1.2)
+BACKENDS = ("numpy", "whoosh")
+DEFAULT_BACKEND = "numpy"
+
+
+def configured_backend() -> str:
+    """``CLINSEARCH_KEYWORD``, else the default backend.
+
+    Raises:
+        ClinsearchError: an unknown backend is configured.
+    """
+    return settings.choice("CLINSEARCH_KEYWORD", BACKENDS, DEFAULT_BACKEND)
 
 
 def keyword_search(searcher: WhooshSearcher, parsed: ParsedQuery, limit: int, allowed: query.Query | None = None):

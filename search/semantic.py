@@ -31,12 +31,13 @@ def semantic_search(
 
 @functools.cache
 def scan_on_one_core() -> None:
-    """Give the matrix scan one BLAS thread, in this whole process (the scan is its only BLAS work).
+    """Give the matrix scan one BLAS thread, in this whole process (the scan is its only BLAS
+    work), for when the keyword side is Whoosh.
 
     OpenBLAS's idle workers spin on the other core after each product; measured at 4,341
-    passages, that made the keyword search running beside the scan 30 % slower. A hybrid
-    query's scan runs beside a keyword search, which needs that core, and other users'
-    requests need it too; a single-threaded scan of 200,000 passages (24 ms against 13 ms)
-    still ends well before the keyword search does.
+    passages, that made a Whoosh search running beside the scan 30 % slower. A single-threaded
+    scan of 200,000 passages (27 ms against 15 ms) still ends well before Whoosh does (about
+    100 ms). The numpy keyword backend is done in a few milliseconds; there two threads make
+    a 200,000-passage hybrid query 10 ms faster and change nothing at 4,341 (BENCHMARKS.md).
     """
     threadpool_limits(limits=1, user_api="blas")
