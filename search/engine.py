@@ -237,10 +237,11 @@ class Searcher:
         """Parse the query and run the retrievers ``request.mode`` asks for, before fusion.
 
         In hybrid mode the semantic side (encoding the query, scanning the matrix) runs on a
-        second thread while this one searches Whoosh: the model and the matrix product work
-        outside Python's interpreter lock, Whoosh inside it. The keyword search waits until the
-        model has started (``SEMANTIC_HEAD_START_S`` at most): once Whoosh holds the lock, the
-        other thread could not even start before Python's switch interval (5 ms) took it back.
+        second thread while this one runs the keyword search: the model and the matrix product
+        work outside Python's interpreter lock, the keyword search mostly inside it. The keyword
+        search waits until the model has started (``SEMANTIC_HEAD_START_S`` at most): once it
+        holds the lock, the other thread could not even start before Python's switch interval
+        (5 ms) took it back.
         """
         opened = self._current()
         timing: dict[str, float] = {}

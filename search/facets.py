@@ -115,10 +115,11 @@ class FacetIndex:
                 for key, value in spelling.items():
                     display[name].setdefault(key, value)
                     keys[name].setdefault(key, []).append(position)
-        chunk_document, live = _chunk_documents(connection, chunk_rows, {doc_id: n for n, doc_id in enumerate(doc_ids)})
+        number = {doc_id: position for position, doc_id in enumerate(doc_ids)}
+        chunk_document, live = _chunk_documents(connection, chunk_rows, number)
         return cls(
             doc_ids=doc_ids,
-            number={doc_id: position for position, doc_id in enumerate(doc_ids)},
+            number=number,
             dates=np.array([row["date"] for row in rows], dtype="<U10"),
             value_keys=value_keys,
             display=display,
