@@ -10,15 +10,22 @@ scores every document of a term with one array expression. It ranks with the sam
 - ``And`` sums its parts where all match; ``Or`` sums those that match, times its boost;
 - the coordination factor of ``Or(scale=…)``, Whoosh's ``CoordMatcher``:
   ``(score + (matched − 1) / (terms − scale)²) × (terms − 1) / terms``, where ``terms``
-  counts the query's words found in the index (a phrase counts its words).
+  counts the words of the query's clauses that match something (a phrase counts its words).
 
-Whoosh itself still matches phrases (their positions are not in the arrays), filters,
-required and excluded clauses: those select documents and are cached or cheap.
+Whoosh itself still matches phrases (their positions are not in the arrays; their results are
+cached like a term's), filters, and required and excluded clauses, on every query.
 
-One difference, on purpose: Whoosh recounts ``terms`` whenever the postings of one of the
-words run out during a search, so documents numbered after that point get a different
-factor than the same document would alone. Here every document is scored with all the
-query's words (what Whoosh gives a document matched on its own, ``tests/test_term_arrays.py``).
+Whoosh's own search scores some documents differently, by accidents of how it runs; here
+every document gets the score the formulas give it, which is the score Whoosh gives that
+document when matching it alone (``tests/test_term_arrays.py``):
+
+- during a search, Whoosh recounts ``terms`` each time a word's postings run out, so
+  documents numbered after that point get a different factor;
+- it counts ``terms`` per index segment, so after an incremental reindex the same document
+  scores differently in the old segment and in the new one;
+- on an index of at most 5,000 documents, an ``Or`` of three or more clauses nested in the
+  query (alias expansions) is matched by a matcher that reports no matched words, so those
+  words do not count in ``matched``.
 """
 
 import collections
@@ -39,12 +46,14 @@ CACHE_POSTINGS = 20_000_000
 
 @dataclass
 class Scored:
-    """The documents a query node matches (ascending numbers), their scores and how many of
-    the query's words each one matched."""
+    """The documents a query node matches (ascending numbers), their scores, how many of the
+    query's words each one matched, and how many words the node adds to the coordination
+    factor's count (none when it matches nothing)."""
 
     ids: np.ndarray
     scores: np.ndarray
     matched: np.ndarray
+    words: int
 
 
 class TermArrays:
@@ -95,10 +104,11 @@ class TermArrays:
             if len(parts) == 1:  # Whoosh, too, drops the compound (and its boost) around one clause
                 return parts[0]
             combined = _intersection(parts) if isinstance(node, query.And) else _union(parts)
+            combined.words = self._words(combined.ids, combined.words)
             if node.boost != 1:
                 combined.scores = combined.scores * node.boost
-            terms = _words_in_index(searcher, node) if isinstance(node, query.Or) and node.scale else 0
-            if terms:  # (with no word in the index, nothing matches: Whoosh adds no factor)
+            terms = combined.words if isinstance(node, query.Or) and node.scale else 0
+            if terms:  # (when nothing matches, Whoosh adds no factor)
                 factor = (terms - 1) / terms
                 combined.scores = (combined.scores + (combined.matched - 1) / (terms - node.scale) ** 2) * factor
             return combined
@@ -108,7 +118,7 @@ class TermArrays:
         ids, weights = self._cached(("term", term.fieldname, term.text), lambda: self._bm25_weights(searcher, term))
         frequency = searcher.doc_frequency(term.fieldname, term.text)
         idf = math.log(self.documents / (frequency + 1)) + 1
-        return Scored(ids, weights * (idf * term.boost), np.ones(len(ids), dtype=np.int32))
+        return Scored(ids, weights * (idf * term.boost), np.ones(len(ids), dtype=np.int32), self._words(ids, 1))
 
     def _bm25_weights(self, searcher: WhooshSearcher, term: query.Term) -> tuple[np.ndarray, np.ndarray]:
         """A term's documents and BM25 weight in each, without the idf (which the query applies)."""
@@ -123,7 +133,14 @@ class TermArrays:
         """Whoosh matches and scores a phrase (positions are not in the arrays); the result is cached."""
         key = ("phrase", phrase.fieldname, tuple(phrase.words), phrase.slop, phrase.boost)
         ids, scores = self._cached(key, lambda: _whoosh_scores(searcher, phrase))
-        return Scored(ids, scores, np.full(len(ids), len(phrase.words), dtype=np.int32))
+        return Scored(
+            ids, scores, np.full(len(ids), len(phrase.words), dtype=np.int32), self._words(ids, len(phrase.words))
+        )
+
+    def _words(self, ids: np.ndarray, words: int) -> int:
+        """``words`` if a live document is among ``ids``, else 0: Whoosh drops a clause that
+        matches nothing before it counts the coordination factor's words."""
+        return words if (len(ids) if self.live is None else self.live[ids].any()) else 0
 
     def _field_lengths(self, searcher: WhooshSearcher, field: str) -> np.ndarray:
         """Document number → the field's length as Whoosh stores it (one byte, decoded)."""
@@ -134,19 +151,30 @@ class TermArrays:
         return self._lengths[field]
 
     def _cached(self, key: tuple, compute) -> tuple[np.ndarray, np.ndarray]:
+        """``compute()``'s arrays, kept for the next queries that need them, the least recently
+        used dropped first. Every entry counts (``_weight``): a stream of misspellings, each
+        matching nothing, cannot grow the cache past its bound."""
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
         arrays = compute()
+        for array in arrays:
+            array.flags.writeable = False  # shared by every query that reads them
         with self._lock:
             if key not in self._cache:
                 self._cache[key] = arrays
-                self._cached_postings += len(arrays[0])
+                self._cached_postings += _weight(arrays)
                 while self._cached_postings > CACHE_POSTINGS and len(self._cache) > 1:
-                    _, (evicted, _) = self._cache.popitem(last=False)
-                    self._cached_postings -= len(evicted)
+                    _, evicted = self._cache.popitem(last=False)
+                    self._cached_postings -= _weight(evicted)
         return arrays
+
+
+def _weight(arrays: tuple[np.ndarray, np.ndarray]) -> int:
+    """A cache entry's size in postings: its own, and its two arrays' fixed cost (about
+    480 bytes measured, as much as 40 postings)."""
+    return len(arrays[0]) + 40
 
 
 def _postings(searcher: WhooshSearcher, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -203,22 +231,11 @@ def _documents(searcher: WhooshSearcher, constraint: query.Query) -> np.ndarray:
     return np.fromiter(constraint.docs(searcher), dtype=np.int64)
 
 
-def _words_in_index(searcher: WhooshSearcher, node: query.Query) -> int:
-    """The words of ``node`` that Whoosh's coordination factor counts: each term in the index,
-    each word of a phrase whose words all are."""
-    reader = searcher.reader()
-    if isinstance(node, query.Term):
-        return int((node.fieldname, node.text) in reader)
-    if isinstance(node, query.Phrase):
-        return len(node.words) if all((node.fieldname, word) in reader for word in node.words) else 0
-    return sum(_words_in_index(searcher, subquery) for subquery in node.subqueries)
-
-
 def _union(parts: list[Scored]) -> Scored:
     ids, where = np.unique(np.concatenate([part.ids for part in parts]), return_inverse=True)
     scores = np.bincount(where, weights=np.concatenate([part.scores for part in parts]), minlength=len(ids))
     matched = np.bincount(where, weights=np.concatenate([part.matched for part in parts]), minlength=len(ids))
-    return Scored(ids, scores.astype(np.float64), matched.astype(np.int32))
+    return Scored(ids, scores.astype(np.float64), matched.astype(np.int32), sum(part.words for part in parts))
 
 
 def _intersection(parts: list[Scored]) -> Scored:
@@ -228,7 +245,8 @@ def _intersection(parts: list[Scored]) -> Scored:
     positions = [np.searchsorted(part.ids, ids) for part in parts]
     scores = sum(part.scores[at] for part, at in zip(parts, positions, strict=True))
     matched = sum(part.matched[at] for part, at in zip(parts, positions, strict=True))
-    return Scored(ids, np.asarray(scores, dtype=np.float64), np.asarray(matched, dtype=np.int32))
+    words = sum(part.words for part in parts)
+    return Scored(ids, np.asarray(scores, dtype=np.float64), np.asarray(matched, dtype=np.int32), words)
 
 
 def _best(ids: np.ndarray, scores: np.ndarray, limit: int) -> list[tuple[int, float]]:
