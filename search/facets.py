@@ -6,10 +6,8 @@ documents; counts are taken over the documents of a result set, so they match wh
 """
 
 import functools
-import itertools
 import json
 import sqlite3
-from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,19 +75,24 @@ def document_facet_values(entities: dict, company: str, source: str, date: str) 
 class FacetIndex:
     """Facet values of every document of a generation, and each chunk's document and date.
 
-    Documents are numbered in store order. ``value_keys[facet][n]`` holds document n's value
-    keys (``value_key``) and ``display[facet][key]`` how a key is shown (as the first document
-    holding it spells it); ``keys[facet][value key]`` lists the numbers of the documents with
-    that value, for filtering (a list, not a mask over all documents: a large corpus has
-    thousands of companies and drugs). ``naming[kind][entity key]`` holds the ids of the
-    documents whose entities of ``kind`` include that one, for query understanding.
+    Documents are numbered in store order, and each (facet, value key) pair has a code, for
+    counting with numpy: document n holds the codes ``value_codes[code_offsets[n]:
+    code_offsets[n + 1]]``; a code's facet (its index in ``FACETS``), key and spelling (as the
+    first document holding it spells it) are ``code_facet``, ``code_keys``, ``code_display``.
+    ``keys[facet][value key]`` lists the numbers of the documents with that value, for
+    filtering (a list, not a mask over all documents: a large corpus has thousands of
+    companies and drugs). ``naming[kind][entity key]`` holds the ids of the documents whose
+    entities of ``kind`` include that one, for query understanding.
     """
 
     doc_ids: list[str]
     number: dict[str, int]  # document id → document number
     dates: np.ndarray  # document number → ISO date ("" if none)
-    value_keys: dict[str, list[tuple[str, ...]]]
-    display: dict[str, dict[str, str]]
+    value_codes: np.ndarray
+    code_offsets: np.ndarray
+    code_facet: np.ndarray
+    code_keys: list[str]
+    code_display: list[str]
     entities: list[dict]
     naming: dict[str, dict[str, set[str]]]
     group_of: dict[str, str]  # document id → its near-duplicate group
@@ -103,26 +106,28 @@ class FacetIndex:
         rows = connection.execute("SELECT doc_id, company, source, date, entities, group_id FROM documents").fetchall()
         doc_ids = [row["doc_id"] for row in rows]
         entities = [json.loads(row["entities"]) for row in rows]
-        value_keys: dict[str, list[tuple[str, ...]]] = {name: [] for name in FACETS}
-        display: dict[str, dict[str, str]] = {name: {} for name in FACETS}
+        codes = _Codes()
         keys: dict[str, dict[str, list[int]]] = {name: {} for name in FACETS}
         for position, (found, row) in enumerate(zip(entities, rows, strict=True)):
             for name, values in document_facet_values(found, row["company"], row["source"], row["date"]).items():
                 spelling = {}  # key → how this document spells it, each key once
                 for value in values:
                     spelling.setdefault(value_key(value), value)
-                value_keys[name].append(tuple(spelling))
                 for key, value in spelling.items():
-                    display[name].setdefault(key, value)
+                    codes.add(name, key, value)
                     keys[name].setdefault(key, []).append(position)
+            codes.end_document()
         number = {doc_id: position for position, doc_id in enumerate(doc_ids)}
         chunk_document, live = _chunk_documents(connection, chunk_rows, number)
         return cls(
             doc_ids=doc_ids,
             number=number,
             dates=np.array([row["date"] for row in rows], dtype="<U10"),
-            value_keys=value_keys,
-            display=display,
+            value_codes=np.array(codes.codes, dtype=np.int32),
+            code_offsets=np.array(codes.offsets, dtype=np.int64),
+            code_facet=np.array(codes.facet, dtype=np.int16),
+            code_keys=codes.keys,
+            code_display=codes.display,
             entities=entities,
             naming=_documents_naming(doc_ids, entities),
             group_of={row["doc_id"]: row["group_id"] for row in rows},
@@ -178,30 +183,73 @@ class FacetIndex:
         return self.naming.get(kind, {}).get(entity_key(kind, value), set())
 
     def counts(self, doc_ids: list[str], selected: dict[str, tuple[str, ...]]) -> dict[str, dict]:
-        """Per facet, its most frequent values among ``doc_ids`` with their counts; a selected
-        value is always listed (with 0 when no result has it)."""
-        numbers = [self.number[doc_id] for doc_id in doc_ids]
-        return {name: self._facet_counts(name, numbers, selected.get(name, ())) for name in FACETS}
+        """Per facet, its most frequent values among ``doc_ids`` with their counts (of equal
+        counts, the value met first in ``doc_ids`` first); a selected value is always listed
+        (with 0 when no result has it)."""
+        codes, tallies, bounds = self._tallies(doc_ids)
+        counts = {}
+        for index, name in enumerate(FACETS):
+            group = slice(bounds[index], bounds[index + 1])
+            counts[name] = self._facet_counts(name, codes[group].tolist(), tallies[group].tolist(), selected)
+        return counts
 
-    def _facet_counts(self, name: str, numbers: list[int], chosen: tuple[str, ...]) -> dict:
-        keys_of = self.value_keys[name]
-        counter = Counter(itertools.chain.from_iterable(map(keys_of.__getitem__, numbers)))
-        chosen_spelling = {value_key(value): value for value in chosen}
-        top = [key for key, _ in counter.most_common(VALUES_SHOWN)]
-        top += [key for key in chosen_spelling if key not in top]
+    def _tallies(self, doc_ids: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The codes the documents hold and how many hold each, grouped by facet in ``FACETS``
+        order, most held first, then in order of first appearance; and where each facet's group
+        begins and ends."""
+        numbers = np.fromiter(map(self.number.__getitem__, doc_ids), dtype=np.int64, count=len(doc_ids))
+        starts = self.code_offsets[numbers]
+        lengths = self.code_offsets[numbers + 1] - starts
+        ends = np.cumsum(lengths)
+        # Every document's stretch of value_codes, one after another, in result order.
+        positions = np.arange(ends[-1] if len(ends) else 0) + np.repeat(starts - (ends - lengths), lengths)
+        codes, first, tallies = np.unique(self.value_codes[positions], return_index=True, return_counts=True)
+        facet = self.code_facet[codes]
+        order = np.lexsort((first, -tallies, facet))
+        return codes[order], tallies[order], np.searchsorted(facet[order], np.arange(len(FACETS) + 1))
+
+    def _facet_counts(self, name: str, codes: list[int], tallies: list[int], selected: dict) -> dict:
+        listed = {}  # key → (how it is shown, count), most frequent first
+        for code, tally in zip(codes[:VALUES_SHOWN], tallies[:VALUES_SHOWN], strict=True):
+            listed[self.code_keys[code]] = (self.code_display[code], tally)
+        chosen = {value_key(value): value for value in selected.get(name, ())}
+        if chosen:
+            tally_of = {self.code_keys[code]: tally for code, tally in zip(codes, tallies, strict=True)}
+            for key, value in chosen.items():
+                listed[key] = (value, tally_of.get(key, 0))
         label_of = EVENT_LABELS if name == "event" else {}
-        values = []
-        for key in top:
-            shown = chosen_spelling.get(key) or self.display[name][key]
-            values.append(
-                {
-                    "value": shown,
-                    "label": label_of.get(shown, shown),
-                    "count": counter[key],
-                    "selected": key in chosen_spelling,
-                }
-            )
+        values = [
+            {"value": value, "label": label_of.get(value, value), "count": tally, "selected": key in chosen}
+            for key, (value, tally) in listed.items()
+        ]
         return {"label": FACETS[name][0], "values": values}
+
+
+class _Codes:
+    """Builds ``FacetIndex``'s value codes, document by document."""
+
+    def __init__(self):
+        self.code_of: dict[tuple[str, str], int] = {}
+        self.codes: list[int] = []
+        self.offsets = [0]
+        self.facet: list[int] = []
+        self.keys: list[str] = []
+        self.display: list[str] = []
+
+    def add(self, name: str, key: str, spelling: str) -> None:
+        code = self.code_of.get((name, key))
+        if code is None:
+            code = self.code_of[(name, key)] = len(self.keys)
+            self.facet.append(_FACET_INDEX[name])
+            self.keys.append(key)
+            self.display.append(spelling)
+        self.codes.append(code)
+
+    def end_document(self) -> None:
+        self.offsets.append(len(self.codes))
+
+
+_FACET_INDEX = {name: index for index, name in enumerate(FACETS)}
 
 
 def _chunk_documents(connection: sqlite3.Connection, chunk_rows: int, number: dict[str, int]):

@@ -1,0 +1,36 @@
+"""Facet counts over a result list, as a user reads them: most frequent values first."""
+
+import random
+from collections import Counter
+
+from search import store
+from search.facets import FACETS, VALUES_SHOWN, document_facet_values, value_key
+
+
+def expected_counts(documents: list[dict], name: str) -> list[tuple[str, int]]:
+    """What the facet ``name`` should list for ``documents`` (in result order), counted simply."""
+    counter = Counter()
+    for document in documents:
+        values = document_facet_values(document["entities"], document["company"], document["source"], document["date"])
+        counter.update(list(dict.fromkeys(value_key(value) for value in values[name])))  # each once
+    return counter.most_common(VALUES_SHOWN)  # ties: the value met first comes first
+
+
+def test_counts_are_the_result_lists_values_most_frequent_first_ties_in_result_order(searcher):
+    opened = searcher._current()
+    documents = store.documents_by_id(opened.store, opened.facets.doc_ids)
+    generator = random.Random(7)
+    for size in (0, 1, 15, 60, len(documents)):
+        result_list = generator.sample(opened.facets.doc_ids, size)
+        counts = opened.facets.counts(result_list, {})
+        for name in FACETS:
+            listed = [(value_key(item["value"]), item["count"]) for item in counts[name]["values"]]
+            assert listed == expected_counts([documents[doc_id] for doc_id in result_list], name), (name, size)
+
+
+def test_a_selected_value_is_listed_even_when_no_result_holds_it(searcher):
+    facets = searcher._current().facets
+    counts = facets.counts(facets.doc_ids[:5], {"regulator": ("PMDA", "No Such Agency")})
+    listed = {item["value"]: (item["count"], item["selected"]) for item in counts["regulator"]["values"]}
+    assert listed["No Such Agency"] == (0, True)
+    assert listed["PMDA"][1] is True
