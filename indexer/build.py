@@ -160,7 +160,7 @@ class Built:
     dimension: int
     added_chunks: list[ChunkRow]
     encoded: int
-    groups: dict[str, str]
+    duplicate_groups: int
     mined_aliases: int
 
 
@@ -196,7 +196,7 @@ def _write_generation(
     mined = mine_aliases(changes.documents)
     (generation_dir / MINED_ALIASES_FILE).write_text(json.dumps(mined, indent=1, ensure_ascii=False))
     live = (base.manifest["chunks"] if base else 0) - len(changes.removed_chunk_ids) + len(added_chunks)
-    return Built(len(matrix), live, int(matrix.shape[1]), added_chunks, encoded, groups, len(mined))
+    return Built(len(matrix), live, int(matrix.shape[1]), added_chunks, encoded, len(set(groups.values())), len(mined))
 
 
 def _write_keyword_rows(
@@ -222,12 +222,14 @@ def _write_keyword_rows(
 
 
 def _extended_matrix(base: Generation | None, fresh: np.ndarray, removed_rows: list[int]) -> np.ndarray:
-    """The base generation's vectors, removed rows zeroed, then the fresh ones; row = chunk id."""
+    """The base generation's vectors, removed rows zeroed, then the fresh ones; row = chunk id.
+    The base is read into the new matrix from its memory map, never held twice."""
     if base is None:
         return fresh
-    matrix = np.concatenate(
-        [np.load(base.vectors_path, allow_pickle=False), fresh.reshape(-1, base.manifest["dimension"])]
-    )
+    kept = np.load(base.vectors_path, mmap_mode="r", allow_pickle=False)
+    matrix = np.empty((len(kept) + len(fresh), kept.shape[1]), dtype=kept.dtype)
+    matrix[: len(kept)] = kept
+    matrix[len(kept) :] = fresh.reshape(-1, kept.shape[1])
     matrix[removed_rows] = 0  # a zero vector is never near a query, even before the live mask
     return matrix
 
@@ -252,7 +254,7 @@ def _write_manifest(
             "corpus_fingerprint": corpus_fingerprint(documents),
             "chunking": chunking.SETTINGS,
             "mined_aliases": built.mined_aliases,
-            "duplicate_groups": len(set(built.groups.values())),
+            "duplicate_groups": built.duplicate_groups,
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "document_hashes": {document.doc_id: document.content_hash for document in documents},
             "problems": [str(problem) for problem in problems],

@@ -10,13 +10,13 @@ embedding).
 """
 
 import contextlib
-import sqlite3
 from dataclasses import dataclass
 
 from whoosh import index as whoosh_index
 
 from indexer import chunking
 from indexer.documents import Document
+from search import store
 from search.index_format import FORMAT_VERSION, Generation
 
 MAX_DELETED_SHARE = 0.2
@@ -67,7 +67,7 @@ def _chunk_ids(generation: Generation, doc_ids: list[str]) -> list[int]:
     if not doc_ids:
         return []
     marks = ",".join("?" * len(doc_ids))
-    with contextlib.closing(sqlite3.connect(f"file:{generation.store_path}?mode=ro", uri=True)) as connection:
+    with contextlib.closing(store.open_read_only(generation.store_path)) as connection:
         rows = connection.execute(f"SELECT chunk_id FROM chunks WHERE doc_id IN ({marks})", doc_ids).fetchall()
     return [chunk_id for (chunk_id,) in rows]
 

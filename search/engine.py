@@ -72,11 +72,12 @@ class OpenGeneration:
         self._local = threading.local()
         self._idle_searchers: queue.SimpleQueue = queue.SimpleQueue()
         self._searcher_slots = threading.BoundedSemaphore(KEYWORD_SEARCHERS)
+        self.facets = FacetIndex.load(self.store, generation.manifest["chunk_rows"])
         self.term_arrays = None
         if keyword.configured_backend() == "numpy":
             with self.keyword_searcher() as searcher:
-                self.term_arrays = TermArrays(searcher, keyword.WEIGHTING.K1, keyword.WEIGHTING.B)
-        self.facets = FacetIndex.load(self.store, generation.manifest["chunk_rows"])
+                live = self.facets.live  # the store's chunks are Whoosh's undeleted documents
+                self.term_arrays = TermArrays(searcher, keyword.WEIGHTING.K1, keyword.WEIGHTING.B, live)
         mined = read_mined_aliases(generation.path / MINED_ALIASES_FILE)
         self.aliases = AliasTable(read_alias_file() + mined, self.analyzer)
 

@@ -38,6 +38,7 @@ from whoosh import query
 from whoosh.matching import FilterMatcher
 from whoosh.searching import Searcher as WhooshSearcher
 
+from search import keyword
 from search.query import KEYWORD_FIELDS, ParsedQuery
 
 # Postings kept decoded, at 12 bytes each (a document number and a BM25 weight): 240 MB.
@@ -60,13 +61,11 @@ class TermArrays:
     """The arrays of one generation's Whoosh index; safe to share between threads. Each call
     takes a Whoosh searcher of that index (``OpenGeneration.keyword_searcher``)."""
 
-    def __init__(self, searcher: WhooshSearcher, k1: float, b: float):
+    def __init__(self, searcher: WhooshSearcher, k1: float, b: float, live: np.ndarray | None):
+        """``live``: document number → not deleted (``FacetIndex.live``; None when none is)."""
         self.k1, self.b = k1, b
         self.documents = searcher.doc_count_all()
-        reader = searcher.reader()
-        self.live = None
-        if reader.has_deletions():
-            self.live = np.array([not reader.is_deleted(number) for number in range(self.documents)])
+        self.live = live
         self._lengths: dict[str, np.ndarray] = {}
         self._cache: collections.OrderedDict = collections.OrderedDict()
         self._cached_postings = 0
@@ -87,9 +86,9 @@ class TermArrays:
         keep = np.ones(len(scored.ids), dtype=bool) if self.live is None else self.live[scored.ids]
         constraints = [constraint for constraint in (allowed, parsed.required) if constraint is not None]
         if constraints:
-            keep &= np.isin(scored.ids, _documents(searcher, query.And(constraints)))
+            keep &= np.isin(scored.ids, list(keyword.matching_chunks(searcher, query.And(constraints))))
         if parsed.excluded is not None:
-            keep &= ~np.isin(scored.ids, _documents(searcher, parsed.excluded))
+            keep &= ~np.isin(scored.ids, list(keyword.matching_chunks(searcher, parsed.excluded)))
         return _best(scored.ids[keep], scored.scores[keep], limit)
 
     def _evaluate(self, searcher: WhooshSearcher, node: query.Query) -> Scored | None:
@@ -227,10 +226,6 @@ def _whoosh_scores(searcher: WhooshSearcher, node: query.Query) -> tuple[np.ndar
     return np.array(ids, dtype=np.int32), np.array(scores, dtype=np.float64)
 
 
-def _documents(searcher: WhooshSearcher, constraint: query.Query) -> np.ndarray:
-    return np.fromiter(constraint.docs(searcher), dtype=np.int64)
-
-
 def _union(parts: list[Scored]) -> Scored:
     ids, where = np.unique(np.concatenate([part.ids for part in parts]), return_inverse=True)
     scores = np.bincount(where, weights=np.concatenate([part.scores for part in parts]), minlength=len(ids))
@@ -258,6 +253,7 @@ def _best(ids: np.ndarray, scores: np.ndarray, limit: int) -> list[tuple[int, fl
         threshold = -np.partition(-scores, limit - 1)[limit - 1]
         above = np.flatnonzero(scores > threshold)
         tied = np.flatnonzero(scores == threshold)[: limit - len(above)]
-        ids, scores = ids[np.concatenate([above, tied])], scores[np.concatenate([above, tied])]
+        kept = np.concatenate([above, tied])
+        ids, scores = ids[kept], scores[kept]
     order = np.lexsort((ids, -scores))
     return [(int(ids[i]), float(scores[i])) for i in order]
