@@ -24,7 +24,8 @@ from search.query import parse
 
 QUERIES = Path(__file__).resolve().parent / "judged" / "globenewswire" / "queries.jsonl"
 MODES = ("keyword", "semantic", "hybrid")
-STAGES = ("parse", "encode", "keyword", "vector", "retrieval", "fusion", "facets", "snippets", "total")
+# read_ahead: the hybrid page as the keyword list ranks it, read while the model runs (inside retrieval)
+STAGES = ("parse", "encode", "keyword", "read_ahead", "vector", "retrieval", "fusion", "facets", "snippets", "total")
 CANDIDATES = 100  # what each retriever returns for a first page (search.engine.MIN_CANDIDATES)
 
 

@@ -23,11 +23,12 @@ from search.programmes import programme_documents
 from search.query import ParsedQuery, parse
 from search.request import SearchRequest
 from search.results import (
+    ResultReader,
     collapse_duplicates,
     document_summary,
     highlight_spans,
     hit_record,
-    passage,
+    likely_page,
     passages_by_document,
 )
 from search.term_arrays import TermArrays
@@ -68,6 +69,7 @@ class OpenGeneration:
         self.schema = self.keyword_index.schema
         self.analyzer = self.schema["text"].analyzer
         self.vectors = np.load(generation.vectors_path, mmap_mode="r", allow_pickle=False)
+        semantic.set_scan_threads(len(self.vectors), keyword.configured_backend())
         self.encoder = get_encoder(generation.manifest["model"], generation.path.parent / ENCODERS_DIR, QUERY_THREADS)
         self._local = threading.local()
         self._idle_searchers: queue.SimpleQueue = queue.SimpleQueue()
@@ -120,8 +122,6 @@ class Searcher:
 
     def __init__(self, index_dir: Path):
         self.index_dir = Path(index_dir)
-        if keyword.configured_backend() == "whoosh":
-            semantic.scan_on_one_core()
         self._switch_lock = threading.Lock()
         self._open = self._load(open_generation(self.index_dir))
 
@@ -242,13 +242,15 @@ class Searcher:
         work outside Python's interpreter lock, the keyword search mostly inside it. The keyword
         search waits until the model has started (``SEMANTIC_HEAD_START_S`` at most): once it
         holds the lock, the other thread could not even start before Python's switch interval
-        (5 ms) took it back.
+        (5 ms) took it back. While the model still runs, this thread reads the query's entities
+        and the page the keyword list alone would show, which is most of the fused page: the
+        answer is then mostly built when the semantic hits arrive.
         """
         opened = self._current()
         timing: dict[str, float] = {}
         started = time.perf_counter()
         parsed = parse(request.query, opened.schema, opened.aliases if request.aliases else None)
-        interpretation = Interpretation.of(parsed.semantic_text) if request.interpret else Interpretation()
+        reader = ResultReader(opened.store, opened.facets.group_of, parsed.terms)
         timing["parse_ms"] = _elapsed_ms(started)
         candidates = max(MIN_CANDIDATES, CANDIDATES_PER_DOCUMENT * request.depth)
         semantic_hits = keyword_hits = []
@@ -264,10 +266,24 @@ class Searcher:
             stage = time.perf_counter()
             keyword_hits = opened.keyword_hits(parsed, candidates, request.filters.keyword_filter())
             timing["keyword_ms"] = _elapsed_ms(stage)
+        interpretation = Interpretation.of(parsed.semantic_text) if request.interpret else Interpretation()
         if semantic is not None:
+            if request.sort == "relevance" and keyword_hits and not semantic.done():
+                stage = time.perf_counter()
+                self._read_likely_page(opened, reader, keyword_hits, request)
+                timing["read_ahead_ms"] = _elapsed_ms(stage)
             semantic_hits = semantic.result()
         timing["retrieval_ms"] = _elapsed_ms(started)
-        return Retrieval(opened, parsed, interpretation, keyword_hits, semantic_hits, timing)
+        return Retrieval(opened, parsed, interpretation, keyword_hits, semantic_hits, reader, timing)
+
+    @staticmethod
+    def _read_likely_page(opened: OpenGeneration, reader: ResultReader, keyword_hits: list, request: SearchRequest):
+        """Have ``reader`` read the documents and passages of the requested page as the keyword
+        list alone ranks it (see ``retrieve``)."""
+        facets = opened.facets
+        first = (request.page - 1) * request.k
+        page = likely_page(keyword_hits, facets.chunk_doc_ids, facets.group_of, first, request.k)
+        reader.read(list(page), [chunk for chunks in page.values() for chunk in chunks])
 
     @staticmethod
     def rank(request: SearchRequest, retrieval: "Retrieval") -> list[FusedHit]:
@@ -318,19 +334,15 @@ class Searcher:
     def _hits(retrieval: "Retrieval", ranked: list[FusedHit], versions: dict[str, list[str]], first_rank: int):
         """Ranked documents as results, each with its best passages (by RRF of the two lists)
         and the other versions of its news."""
-        opened, terms = retrieval.opened, retrieval.parsed.terms
-        chunk_order = reciprocal_rank_fusion(retrieval.keyword, retrieval.semantic)
-        passages_of = passages_by_document(chunk_order, opened.facets.chunk_doc_ids, [hit.key for hit in ranked])
-        chunks = store.chunks_by_id(opened.store, [chunk for ids in passages_of.values() for chunk in ids])
-        # A document is a member of its own group: one query reads both.
-        groups = store.group_members(opened.store, sorted({opened.facets.group_of[hit.key] for hit in ranked}))
-        documents = {member["doc_id"]: member for members in groups.values() for member in members}
+        reader, doc_ids = retrieval.reader, [hit.key for hit in ranked]
+        doc_of_chunk = retrieval.opened.facets.chunk_doc_ids
+        passages_of = passages_by_document(retrieval.keyword, retrieval.semantic, doc_of_chunk, doc_ids)
+        reader.read(doc_ids, [chunk for chunks in passages_of.values() for chunk in chunks])
         hits = []
         for rank, fused in enumerate(ranked, start=first_rank):
-            document = dict(documents[fused.key])
-            document["title_highlights"] = highlight_spans(document["title"], terms)
-            passages = [passage(chunks[chunk_id], terms) for chunk_id in passages_of[fused.key]]
-            others = [member for member in groups[document["group_id"]] if member["doc_id"] != fused.key]
+            document = {**reader.documents[fused.key], "title_highlights": reader.title_highlights[fused.key]}
+            passages = [reader.passages[chunk_id] for chunk_id in passages_of[fused.key]]
+            others = [member for member in reader.groups[document["group_id"]] if member["doc_id"] != fused.key]
             hits.append(hit_record(rank, fused, document, passages, others, versions.get(fused.key, [])))
         return hits
 
@@ -367,6 +379,7 @@ class Retrieval:
     interpretation: Interpretation
     keyword: list[tuple[int, float]]
     semantic: list[tuple[int, float]]
+    reader: ResultReader  # what the results show, read once (see ``Searcher.retrieve``)
     timing: dict[str, float]
 
 

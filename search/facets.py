@@ -186,11 +186,11 @@ class FacetIndex:
         """Per facet, its most frequent values among ``doc_ids`` with their counts (of equal
         counts, the value met first in ``doc_ids`` first); a selected value is always listed
         (with 0 when no result has it)."""
-        codes, tallies, bounds = self._tallies(doc_ids)
+        codes, tallies, bounds = (array.tolist() for array in self._tallies(doc_ids))
         counts = {}
         for index, name in enumerate(FACETS):
             group = slice(bounds[index], bounds[index + 1])
-            counts[name] = self._facet_counts(name, codes[group].tolist(), tallies[group].tolist(), selected)
+            counts[name] = self._facet_counts(name, codes[group], tallies[group], selected)
         return counts
 
     def _tallies(self, doc_ids: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -7,6 +7,7 @@ take lists of ``(key, score)``, best first, and return ``FusedHit``s, best first
 by one retriever only has ``None`` for the other's rank and score.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 RRF_K = 60
@@ -33,13 +34,15 @@ def best_per_document(hits: list[tuple[int, float]], doc_of_chunk) -> list[tuple
     return list(seen.items())
 
 
-def _breakdown(keyword: list, semantic: list) -> dict:
+def _breakdown(keyword: list, semantic: list, keep: Callable | None = None) -> dict:
     hits: dict = {}
     for rank, (key, score) in enumerate(keyword, start=1):
-        hits[key] = FusedHit(key, 0.0, keyword_rank=rank, keyword_score=score)
+        if keep is None or keep(key):
+            hits[key] = FusedHit(key, 0.0, keyword_rank=rank, keyword_score=score)
     for rank, (key, score) in enumerate(semantic, start=1):
-        hit = hits.setdefault(key, FusedHit(key, 0.0))
-        hit.semantic_rank, hit.semantic_score = rank, score
+        if keep is None or keep(key):
+            hit = hits.setdefault(key, FusedHit(key, 0.0))
+            hit.semantic_rank, hit.semantic_score = rank, score
     return hits
 
 
@@ -48,9 +51,12 @@ def _ranked(hits: dict) -> list[FusedHit]:
     return sorted(hits.values(), key=lambda hit: -hit.score)
 
 
-def reciprocal_rank_fusion(keyword: list, semantic: list, k: int = RRF_K) -> list[FusedHit]:
-    """RRF (Cormack, Clarke & Büttcher 2009): ``score = Σ 1 / (k + rank)`` over the lists."""
-    hits = _breakdown(keyword, semantic)
+def reciprocal_rank_fusion(
+    keyword: list, semantic: list, k: int = RRF_K, keep: Callable | None = None
+) -> list[FusedHit]:
+    """RRF (Cormack, Clarke & Büttcher 2009): ``score = Σ 1 / (k + rank)`` over the lists; with
+    ``keep``, of the keys it accepts only (their ranks still count every hit of a list)."""
+    hits = _breakdown(keyword, semantic, keep)
     for hit in hits.values():
         hit.score = sum(1.0 / (k + rank) for rank in (hit.keyword_rank, hit.semantic_rank) if rank)
     return _ranked(hits)

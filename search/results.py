@@ -1,7 +1,8 @@
 """From fused chunk hits to what a user sees: one hit per document, passages with highlights."""
 
+from search import store
 from search.analysis import matching_spans
-from search.fusion import FusedHit
+from search.fusion import FusedHit, reciprocal_rank_fusion
 
 MORE_PASSAGES_PER_DOCUMENT = 2
 
@@ -15,15 +16,54 @@ def highlight_spans(text: str, terms: set[str]) -> list[list[int]]:
     return [[start, end] for start, end in matching_spans(text, terms)]
 
 
-def passages_by_document(chunk_order: list[FusedHit], doc_of_chunk, doc_ids: list[str]) -> dict[str, list[int]]:
-    """For each of ``doc_ids``, its chunks in ``chunk_order`` (best first), at most
-    ``1 + MORE_PASSAGES_PER_DOCUMENT`` of them."""
+def passages_by_document(keyword: list, semantic: list, doc_of_chunk, doc_ids: list[str]) -> dict[str, list[int]]:
+    """For each of ``doc_ids``, its best chunks by reciprocal rank fusion of the two chunk lists,
+    at most ``1 + MORE_PASSAGES_PER_DOCUMENT`` of them."""
     wanted = {doc_id: [] for doc_id in doc_ids}
-    for hit in chunk_order:
-        chunks = wanted.get(doc_of_chunk[hit.key])
-        if chunks is not None and len(chunks) <= MORE_PASSAGES_PER_DOCUMENT:
+    for hit in reciprocal_rank_fusion(keyword, semantic, keep=lambda chunk_id: doc_of_chunk[chunk_id] in wanted):
+        chunks = wanted[doc_of_chunk[hit.key]]
+        if len(chunks) <= MORE_PASSAGES_PER_DOCUMENT:
             chunks.append(hit.key)
     return wanted
+
+
+def likely_page(keyword_hits: list[tuple[int, float]], doc_of_chunk, group_of, first: int, size: int) -> dict:
+    """The documents the keyword list alone would put at places ``first`` to ``first + size``
+    (counting from 0, one per near-duplicate group), with their chunks in keyword order: most
+    of a hybrid page, since fusion weighs the keyword side more (see ``Searcher.retrieve``)."""
+    doc_ids, groups = [], set()
+    for chunk_id, _ in keyword_hits:
+        doc_id = doc_of_chunk[chunk_id]
+        if group_of[doc_id] not in groups:
+            groups.add(group_of[doc_id])
+            doc_ids.append(doc_id)
+    return passages_by_document(keyword_hits, [], doc_of_chunk, doc_ids[first : first + size])
+
+
+class ResultReader:
+    """What one request's results show, read from the store once: documents with their
+    near-duplicate groups, titles and passages with their highlights. A hybrid query reads its
+    likely page while the semantic side still runs, then only what fusion changed."""
+
+    def __init__(self, connection, group_of: dict[str, str], terms: set[str]):
+        self._connection, self._group_of, self._terms = connection, group_of, terms
+        self.groups: dict[str, list[dict]] = {}
+        self.documents: dict[str, dict] = {}
+        self.title_highlights: dict[str, list[list[int]]] = {}
+        self.passages: dict[int, dict] = {}
+
+    def read(self, doc_ids: list[str], chunk_ids: list[int]) -> None:
+        """Read whichever of ``doc_ids`` (with their groups) and ``chunk_ids`` are not read yet."""
+        group_ids = sorted({self._group_of[doc_id] for doc_id in doc_ids} - self.groups.keys())
+        # A document is a member of its own group: one query reads both.
+        for group_id, members in store.group_members(self._connection, group_ids).items():
+            self.groups[group_id] = members
+            self.documents.update((member["doc_id"], member) for member in members)
+        for doc_id in doc_ids:
+            if doc_id not in self.title_highlights:
+                self.title_highlights[doc_id] = highlight_spans(self.documents[doc_id]["title"], self._terms)
+        chunks = store.chunks_by_id(self._connection, [chunk for chunk in chunk_ids if chunk not in self.passages])
+        self.passages.update((chunk_id, passage(chunk, self._terms)) for chunk_id, chunk in chunks.items())
 
 
 def passage(chunk, terms: set[str]) -> dict:

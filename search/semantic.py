@@ -1,6 +1,6 @@
 """Semantic retrieval: brute-force cosine top-k over the memory-mapped embedding matrix."""
 
-import functools
+import os
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -29,15 +29,23 @@ def semantic_search(
     return [(int(row), float(scores[row])) for row in best]
 
 
-@functools.cache
-def scan_on_one_core() -> None:
-    """Give the matrix scan one BLAS thread, in this whole process (the scan is its only BLAS
-    work), for when the keyword side is Whoosh.
+# From this many rows, the scan gets every core (see ``set_scan_threads``).
+PARALLEL_SCAN_ROWS = 50_000
 
-    OpenBLAS's idle workers spin on the other core after each product; measured at 4,341
-    passages, that made a Whoosh search running beside the scan 30 % slower. A single-threaded
-    scan of 200,000 passages (27 ms against 15 ms) still ends well before Whoosh does (about
-    100 ms). The numpy keyword backend is done in a few milliseconds; there two threads make
-    a 200,000-passage hybrid query 10 ms faster and change nothing at 4,341 (BENCHMARKS.md).
+
+def set_scan_threads(rows: int, keyword_backend: str) -> None:
+    """Give the matrix scan of ``rows`` rows one BLAS thread, or one per core, in this whole
+    process (the scan is its only BLAS work).
+
+    OpenBLAS's idle workers spin on the other core after each product. Beside a Whoosh search
+    (about 100 ms at 200,000 passages) a second scan thread only slowed it, by 30 % at 4,341
+    passages. With the numpy keyword backend, a hybrid query of 200,000 passages is 10 ms
+    faster with two scan threads (23.4 against 33.9 ms); at 4,341 the spinning worker took the
+    core the keyword search, the model and the page read ahead needed (GlobeNewswire: the
+    keyword search started 4.5 ms after the query instead of 1.5 ms, the whole query took 15.0
+    ms against 11.7 with one thread). Between those sizes the threshold is a judgement: a
+    single-threaded scan of ``PARALLEL_SCAN_ROWS`` rows should take about 7 ms, a quarter of
+    the 27 ms measured at 200,000.
     """
-    threadpool_limits(limits=1, user_api="blas")
+    parallel = keyword_backend != "whoosh" and rows >= PARALLEL_SCAN_ROWS
+    threadpool_limits(limits=(os.cpu_count() or 1) if parallel else 1, user_api="blas")

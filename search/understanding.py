@@ -10,8 +10,9 @@ score, so it reorders documents the retrievers found but never adds one::
 ``BOOST`` was chosen with ``bench/understanding_sweep.py`` on our judged GlobeNewswire queries.
 """
 
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from search.entities import Entities, code_key, lexicon_name, recognise
 from search.fusion import FusedHit
@@ -56,17 +57,22 @@ def boost(
     ranked: list[FusedHit], interpretation: Interpretation, documents_naming: Callable[[str, str], set[str]]
 ) -> list[FusedHit]:
     """``ranked`` re-scored by the formula of the module docstring, best first;
-    ``documents_naming(kind, value)`` gives the ids of the documents naming an entity."""
+    ``documents_naming(kind, value)`` gives the ids of the documents naming an entity. The hits
+    are re-scored in place: they are the fusion's, made for this one request, and copying
+    each boosted one took a third of a GlobeNewswire query's fusion."""
     if not interpretation:
         return ranked
-    naming = [documents_naming(kind, value) for kind, value in interpretation.entities]
-    size = len(naming)
-    boosted = []
+    keys = {hit.key for hit in ranked}
+    # Set intersection walks the smaller set: the result list, not every document naming "cancer".
+    matched = Counter(key for kind, value in interpretation.entities for key in keys & documents_naming(kind, value))
+    if not matched:
+        return ranked
+    size = len(interpretation.entities)
     for hit in ranked:
-        matched = sum(hit.key in documents for documents in naming)
-        factor = 1 + BOOST * matched / size
-        boosted.append(replace(hit, score=hit.score * factor, boost=round(factor, 4)) if matched else hit)
-    return sorted(boosted, key=lambda hit: -hit.score)
+        if hit.key in matched:
+            factor = 1 + BOOST * matched[hit.key] / size
+            hit.score, hit.boost = hit.score * factor, round(factor, 4)
+    return sorted(ranked, key=lambda hit: -hit.score)
 
 
 def entity_key(kind: str, value: str) -> str:

@@ -1,10 +1,14 @@
 """Ranking on the real bundled corpus with the real model: the stated queries find their stories."""
 
+from dataclasses import replace
+
 import pytest
 
 from search.engine import Searcher
 from search.errors import QueryError
 from search.filters import Filters
+from search.request import SearchRequest
+from search.results import ResultReader, collapse_duplicates
 
 ZOLERETINIB = "2025-12-11-innocare-zoleretinib-nmpa-approval"
 
@@ -137,3 +141,25 @@ def test_convex_fusion_scores_stay_between_zero_and_one(searcher):
     hits = searcher.search("EpCAM CAR-T gastric", fusion="convex", alpha=0.5, interpret=False)["hits"]
     assert all(0.0 <= hit["score"] <= 1.0 for hit in hits)
     assert hits[0]["score"] >= hits[-1]["score"]
+
+
+@pytest.mark.parametrize("page", [1, 2])
+@pytest.mark.parametrize("query", ["EpCAM CAR-T gastric", "NTRK fusion approval China", "orphan designation ATTR"])
+def test_a_page_read_ahead_from_the_keyword_list_equals_the_page_read_afterwards(searcher, query, page):
+    """While the model runs, a hybrid query reads the page the keyword list alone would show;
+    the results must be those of a reader that read nothing ahead."""
+    request = SearchRequest(query, k=5, page=page)
+    retrieval = searcher.retrieve(request)
+    ranked, versions = collapse_duplicates(searcher.rank(request, retrieval), retrieval.opened.facets.group_of)
+    shown = ranked[(page - 1) * 5 : page * 5]
+
+    def hits_read_by(reader):
+        return searcher._hits(replace(retrieval, reader=reader), shown, versions, first_rank=(page - 1) * 5 + 1)
+
+    def fresh_reader():
+        return ResultReader(retrieval.opened.store, retrieval.opened.facets.group_of, retrieval.parsed.terms)
+
+    ahead = fresh_reader()
+    searcher._read_likely_page(retrieval.opened, ahead, retrieval.keyword, request)
+    assert ahead.passages and ahead.documents  # something was read ahead
+    assert hits_read_by(ahead) == hits_read_by(fresh_reader())
