@@ -282,8 +282,7 @@ class Searcher:
         list alone ranks it (see ``retrieve``)."""
         facets = opened.facets
         first = (request.page - 1) * request.k
-        page = likely_page(keyword_hits, facets.chunk_doc_ids, facets.group_of, first, request.k)
-        reader.read(list(page), [chunk for chunks in page.values() for chunk in chunks])
+        reader.read(likely_page(keyword_hits, facets.chunk_doc_ids, facets.group_of, first, request.k))
 
     @staticmethod
     def rank(request: SearchRequest, retrieval: "Retrieval") -> list[FusedHit]:
@@ -337,7 +336,7 @@ class Searcher:
         reader, doc_ids = retrieval.reader, [hit.key for hit in ranked]
         doc_of_chunk = retrieval.opened.facets.chunk_doc_ids
         passages_of = passages_by_document(retrieval.keyword, retrieval.semantic, doc_of_chunk, doc_ids)
-        reader.read(doc_ids, [chunk for chunks in passages_of.values() for chunk in chunks])
+        reader.read(passages_of)
         hits = []
         for rank, fused in enumerate(ranked, start=first_rank):
             document = {**reader.documents[fused.key], "title_highlights": reader.title_highlights[fused.key]}

@@ -2,7 +2,7 @@
 
 from search import store
 from search.analysis import matching_spans
-from search.fusion import FusedHit, reciprocal_rank_fusion
+from search.fusion import FusedHit, best_per_document, reciprocal_rank_fusion, single_list
 
 MORE_PASSAGES_PER_DOCUMENT = 2
 
@@ -31,13 +31,9 @@ def likely_page(keyword_hits: list[tuple[int, float]], doc_of_chunk, group_of, f
     """The documents the keyword list alone would put at places ``first`` to ``first + size``
     (counting from 0, one per near-duplicate group), with their chunks in keyword order: most
     of a hybrid page, since fusion weighs the keyword side more (see ``Searcher.retrieve``)."""
-    doc_ids, groups = [], set()
-    for chunk_id, _ in keyword_hits:
-        doc_id = doc_of_chunk[chunk_id]
-        if group_of[doc_id] not in groups:
-            groups.add(group_of[doc_id])
-            doc_ids.append(doc_id)
-    return passages_by_document(keyword_hits, [], doc_of_chunk, doc_ids[first : first + size])
+    ranked, _ = collapse_duplicates(single_list(best_per_document(keyword_hits, doc_of_chunk), []), group_of)
+    doc_ids = [hit.key for hit in ranked[first : first + size]]
+    return passages_by_document(keyword_hits, [], doc_of_chunk, doc_ids)
 
 
 class ResultReader:
@@ -52,8 +48,11 @@ class ResultReader:
         self.title_highlights: dict[str, list[list[int]]] = {}
         self.passages: dict[int, dict] = {}
 
-    def read(self, doc_ids: list[str], chunk_ids: list[int]) -> None:
-        """Read whichever of ``doc_ids`` (with their groups) and ``chunk_ids`` are not read yet."""
+    def read(self, passages_of: dict[str, list[int]]) -> None:
+        """Read whichever documents of ``passages_of`` (with their groups) and their chunks
+        (``passages_by_document``) are not read yet."""
+        doc_ids = list(passages_of)
+        chunk_ids = [chunk for chunks in passages_of.values() for chunk in chunks]
         group_ids = sorted({self._group_of[doc_id] for doc_id in doc_ids} - self.groups.keys())
         # A document is a member of its own group: one query reads both.
         for group_id, members in store.group_members(self._connection, group_ids).items():
