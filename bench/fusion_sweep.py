@@ -19,7 +19,7 @@ from whoosh import scoring
 from search import keyword
 from search.engine import Searcher
 from search.evaluation import MEASURES, load_dataset, rank_scores
-from search.fusion import best_per_document, convex_combination, reciprocal_rank_fusion, single_list
+from search.fusion import EMPTY, best_per_document, convex_combination, reciprocal_rank_fusion, single_list
 from search.request import MAX_K, SearchRequest
 
 RRF_KS = (5, 10, 20, 40, 60)
@@ -28,8 +28,8 @@ ALPHAS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 
 def fusions():
     """Every setting tried, as (name, function of the keyword and semantic lists)."""
-    yield "keyword only", lambda kw, se, words: single_list(kw, [])
-    yield "semantic only", lambda kw, se, words: single_list([], se)
+    yield "keyword only", lambda kw, se, words: single_list(kw, EMPTY)
+    yield "semantic only", lambda kw, se, words: single_list(EMPTY, se)
     for k in RRF_KS:
         yield f"rrf k={k}", lambda kw, se, words, k=k: reciprocal_rank_fusion(kw, se, k)
     for alpha in ALPHAS:
@@ -48,16 +48,17 @@ def sweep(dataset_dir: Path, index_dir: Path, aliases: bool) -> dict[str, float]
     retrieved = {}
     for query_id, text in dataset.queries.items():
         retrieval = searcher.retrieve(SearchRequest(text, k=MAX_K, mode="hybrid", aliases=aliases))
-        doc_of_chunk = retrieval.opened.columns.doc_ids
+        chunk_document = retrieval.opened.facets.chunk_document
         retrieved[query_id] = (
-            best_per_document(retrieval.keyword, doc_of_chunk),
-            best_per_document(retrieval.semantic, doc_of_chunk),
+            best_per_document(retrieval.keyword, chunk_document),
+            best_per_document(retrieval.semantic, chunk_document),
             len(text.split()),
         )
+    doc_ids = searcher._current().facets.doc_ids
     scores = {}
     for name, fuse in fusions():
         run = {
-            query_id: rank_scores([hit.key for hit in fuse(kw, se, words)[:MAX_K]])
+            query_id: rank_scores([doc_ids[number] for number in fuse(kw, se, words).keys[:MAX_K].tolist()])
             for query_id, (kw, se, words) in retrieved.items()
         }
         scores[name] = ir_measures.calc_aggregate([MEASURES["nDCG@10"]], dataset.qrels, run)[MEASURES["nDCG@10"]]

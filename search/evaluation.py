@@ -72,8 +72,9 @@ def evaluate(searcher: Searcher, dataset: Dataset, mode: str, **options) -> Mode
     started = time.perf_counter()
     for query_id, text in dataset.queries.items():
         request = SearchRequest(text, k=DEPTH, mode=mode, **options)
-        ranked = searcher.rank(request, searcher.retrieve(request))
-        run[query_id] = rank_scores([hit.key for hit in ranked])
+        retrieval = searcher.retrieve(request)
+        doc_ids = retrieval.opened.facets.doc_ids
+        run[query_id] = rank_scores([doc_ids[number] for number in searcher.rank(request, retrieval).keys.tolist()])
     seconds = time.perf_counter() - started
     scores = ir_measures.calc_aggregate(list(MEASURES.values()), dataset.qrels, run)
     return ModeResult(mode, {name: scores[measure] for name, measure in MEASURES.items()}, seconds, run)

@@ -81,8 +81,9 @@ class FacetIndex:
     first document holding it spells it) are ``code_facet``, ``code_keys``, ``code_display``.
     ``keys[facet][value key]`` lists the numbers of the documents with that value, for
     filtering (a list, not a mask over all documents: a large corpus has thousands of
-    companies and drugs). ``naming[kind][entity key]`` holds the ids of the documents whose
-    entities of ``kind`` include that one, for query understanding.
+    companies and drugs). ``naming[kind][entity key]`` holds the numbers of the documents
+    whose entities of ``kind`` include that one, for query understanding; ``group_numbers``
+    numbers each document's near-duplicate group, for folding a result list.
     """
 
     doc_ids: list[str]
@@ -94,8 +95,9 @@ class FacetIndex:
     code_keys: list[str]
     code_display: list[str]
     entities: list[dict]
-    naming: dict[str, dict[str, set[str]]]
+    naming: dict[str, dict[str, np.ndarray]]
     group_of: dict[str, str]  # document id → its near-duplicate group
+    group_numbers: np.ndarray  # document number → its group's number
     keys: dict[str, dict[str, list[int]]]
     chunk_document: np.ndarray  # chunk id → document number (0 for a deleted chunk)
     live: np.ndarray | None  # chunk id → not deleted; None when no chunk is
@@ -118,6 +120,7 @@ class FacetIndex:
                     keys[name].setdefault(key, []).append(position)
             codes.end_document()
         number = {doc_id: position for position, doc_id in enumerate(doc_ids)}
+        group_ids = [row["group_id"] for row in rows]
         chunk_document, live = _chunk_documents(connection, chunk_rows, number)
         return cls(
             doc_ids=doc_ids,
@@ -129,17 +132,18 @@ class FacetIndex:
             code_keys=codes.keys,
             code_display=codes.display,
             entities=entities,
-            naming=_documents_naming(doc_ids, entities),
-            group_of={row["doc_id"]: row["group_id"] for row in rows},
+            naming=_documents_naming(entities),
+            group_of=dict(zip(doc_ids, group_ids, strict=True)),
+            group_numbers=np.unique(np.array(group_ids, dtype=object), return_inverse=True)[1].astype(np.int64),
             keys=keys,
             chunk_document=chunk_document,
             live=None if live.all() else live,
         )
 
     @functools.cached_property
-    def chunk_doc_ids(self) -> np.ndarray:
-        """Chunk id → document id."""
-        return np.array(self.doc_ids, dtype=object)[self.chunk_document]
+    def date_order(self) -> np.ndarray:
+        """Document number → its date's place among the dates (later dates higher, equal dates equal)."""
+        return np.unique(self.dates, return_inverse=True)[1].astype(np.int64)
 
     @functools.cached_property
     def chunk_dates(self) -> np.ndarray:
@@ -178,26 +182,25 @@ class FacetIndex:
         documents = self.document_mask(selected)
         return None if documents is None else documents[self.chunk_document]
 
-    def documents_naming(self, kind: str, value: str) -> set[str]:
-        """The ids of the documents whose entities of ``kind`` include ``value``."""
-        return self.naming.get(kind, {}).get(entity_key(kind, value), set())
+    def documents_naming(self, kind: str, value: str) -> np.ndarray:
+        """The numbers of the documents whose entities of ``kind`` include ``value``."""
+        return self.naming.get(kind, {}).get(entity_key(kind, value), _NO_DOCUMENTS)
 
-    def counts(self, doc_ids: list[str], selected: dict[str, tuple[str, ...]]) -> dict[str, dict]:
-        """Per facet, its most frequent values among ``doc_ids`` with their counts (of equal
-        counts, the value met first in ``doc_ids`` first); a selected value is always listed
-        (with 0 when no result has it)."""
-        codes, tallies, bounds = (array.tolist() for array in self._tallies(doc_ids))
+    def counts(self, numbers: np.ndarray, selected: dict[str, tuple[str, ...]]) -> dict[str, dict]:
+        """Per facet, its most frequent values among the documents ``numbers`` with their counts
+        (of equal counts, the value met first in ``numbers`` first); a selected value is always
+        listed (with 0 when no result has it)."""
+        codes, tallies, bounds = (array.tolist() for array in self._tallies(numbers))
         counts = {}
         for index, name in enumerate(FACETS):
             group = slice(bounds[index], bounds[index + 1])
             counts[name] = self._facet_counts(name, codes[group], tallies[group], selected)
         return counts
 
-    def _tallies(self, doc_ids: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _tallies(self, numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The codes the documents hold and how many hold each, grouped by facet in ``FACETS``
         order, most held first, then in order of first appearance; and where each facet's group
         begins and ends."""
-        numbers = np.fromiter(map(self.number.__getitem__, doc_ids), dtype=np.int64, count=len(doc_ids))
         starts = self.code_offsets[numbers]
         lengths = self.code_offsets[numbers + 1] - starts
         ends = np.cumsum(lengths)
@@ -262,11 +265,14 @@ def _chunk_documents(connection: sqlite3.Connection, chunk_rows: int, number: di
     return chunk_document, live
 
 
-def _documents_naming(doc_ids: list[str], entities: list[dict]) -> dict[str, dict[str, set[str]]]:
-    """Entity kind → entity key → the ids of the documents naming it (``FacetIndex.naming``)."""
-    naming: dict[str, dict[str, set[str]]] = {kind: {} for kind in KIND_LABELS}
-    for doc_id, found in zip(doc_ids, entities, strict=True):
+_NO_DOCUMENTS = np.zeros(0, dtype=np.int64)
+
+
+def _documents_naming(entities: list[dict]) -> dict[str, dict[str, np.ndarray]]:
+    """Entity kind → entity key → the numbers of the documents naming it (``FacetIndex.naming``)."""
+    naming: dict[str, dict[str, set[int]]] = {kind: {} for kind in KIND_LABELS}
+    for number, found in enumerate(entities):
         for kind in KIND_LABELS:
             for value in found.get(kind) or []:
-                naming[kind].setdefault(entity_key(kind, value), set()).add(doc_id)
-    return naming
+                naming[kind].setdefault(entity_key(kind, value), set()).add(number)
+    return {kind: {key: np.array(sorted(numbers)) for key, numbers in keys.items()} for kind, keys in naming.items()}

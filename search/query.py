@@ -34,7 +34,8 @@ _CLAUSE = re.compile(
 @dataclass
 class ParsedQuery:
     """A query taken apart: the Whoosh query that scores, the text to embed, the constraints a
-    passage must meet (``required``) or must not (``excluded``), and the expansions."""
+    passage must meet (``required``) or must not (``excluded``), and the expansions.
+    ``optional`` holds the scoring clauses that are not required (alias expansions included)."""
 
     keyword: whoosh_query.Query
     semantic_text: str
@@ -42,10 +43,18 @@ class ParsedQuery:
     excluded: whoosh_query.Query | None = None
     also_searched: list[str] = field(default_factory=list)
     terms: set[str] = field(default_factory=set)
+    optional: list[whoosh_query.Query] = field(default_factory=list)
 
 
 def parse(text: str, schema: Schema, aliases: AliasTable | None) -> ParsedQuery:
     """Take ``text`` apart (see the module docstring); ``aliases=None`` switches expansion off."""
+    parsed = read_query(text, schema)
+    return with_aliases(parsed, schema, aliases) if aliases else parsed
+
+
+def read_query(text: str, schema: Schema) -> ParsedQuery:
+    """``text`` taken apart without alias expansion: all the semantic side needs, so that a
+    hybrid query's model can start before the expansion (see ``search.engine.retrieve``)."""
     optional, required, excluded, positive_text = [], [], [], []
     negate_next = False
     for match in _CLAUSE.finditer(text):
@@ -70,23 +79,41 @@ def parse(text: str, schema: Schema, aliases: AliasTable | None) -> ParsedQuery:
         if not (sign == "-" or negate_next) and not field_name:
             positive_text.append(phrase if phrase is not None else word)
         negate_next = False
-    semantic_text = " ".join(positive_text)
-    expansions = aliases.expansions(semantic_text) if aliases and semantic_text else []
-    alias_queries = [q for q in (_clause_query(schema, None, e.text, True) for e in expansions) if q is not None]
-    # Highlight the user's words and one-word aliases; words of a phrase alias ("cell" of
-    # "chimeric antigen receptor T cell") would light up everywhere on their own.
-    highlighted = [*required, *optional, *(alias for alias in alias_queries if isinstance(alias, whoosh_query.Term))]
-    terms = {term for clause in highlighted for _field, term in clause.iter_all_terms() if isinstance(term, str)}
-    if alias_queries:
-        optional.append(whoosh_query.Or(alias_queries, boost=ALIAS_WEIGHT))
     return ParsedQuery(
         keyword=_combine(optional, required),
-        semantic_text=semantic_text,
+        semantic_text=" ".join(positive_text),
         required=whoosh_query.And(required) if required else None,
         excluded=whoosh_query.Or(excluded) if excluded else None,
-        also_searched=[expansion.text for expansion in expansions],
-        terms=terms,
+        terms=_terms([*required, *optional]),
+        optional=optional,
     )
+
+
+def with_aliases(parsed: ParsedQuery, schema: Schema, aliases: AliasTable) -> ParsedQuery:
+    """``parsed`` with the other names of the alias groups its words mention searched too."""
+    expansions = aliases.expansions(parsed.semantic_text) if parsed.semantic_text else []
+    alias_queries = [q for q in (_clause_query(schema, None, e.text, True) for e in expansions) if q is not None]
+    if not alias_queries:
+        return parsed
+    # Highlight the user's words and one-word aliases; words of a phrase alias ("cell" of
+    # "chimeric antigen receptor T cell") would light up everywhere on their own.
+    one_word = [alias for alias in alias_queries if isinstance(alias, whoosh_query.Term)]
+    optional = [*parsed.optional, whoosh_query.Or(alias_queries, boost=ALIAS_WEIGHT)]
+    required = [] if parsed.required is None else list(parsed.required.subqueries)
+    return ParsedQuery(
+        keyword=_combine(optional, required),
+        semantic_text=parsed.semantic_text,
+        required=parsed.required,
+        excluded=parsed.excluded,
+        also_searched=[expansion.text for expansion in expansions],
+        terms=parsed.terms | _terms(one_word),
+        optional=optional,
+    )
+
+
+def _terms(clauses: list[whoosh_query.Query]) -> set[str]:
+    """The words ``clauses`` search for, as analysed terms (to highlight)."""
+    return {term for clause in clauses for _field, term in clause.iter_all_terms() if isinstance(term, str)}
 
 
 def _clause_query(schema, field_name: str | None, text: str, is_phrase: bool) -> whoosh_query.Query | None:

@@ -1,8 +1,10 @@
 """From fused chunk hits to what a user sees: one hit per document, passages with highlights."""
 
+import numpy as np
+
 from search import store
 from search.analysis import matching_spans
-from search.fusion import FusedHit, best_per_document, reciprocal_rank_fusion, single_list
+from search.fusion import EMPTY, Fused, FusedHit, Ranked, among, best_per_document, reciprocal_rank_fusion
 
 MORE_PASSAGES_PER_DOCUMENT = 2
 
@@ -16,24 +18,27 @@ def highlight_spans(text: str, terms: set[str]) -> list[list[int]]:
     return [[start, end] for start, end in matching_spans(text, terms)]
 
 
-def passages_by_document(keyword: list, semantic: list, doc_of_chunk, doc_ids: list[str]) -> dict[str, list[int]]:
-    """For each of ``doc_ids``, its best chunks by reciprocal rank fusion of the two chunk lists,
-    at most ``1 + MORE_PASSAGES_PER_DOCUMENT`` of them."""
-    wanted = {doc_id: [] for doc_id in doc_ids}
-    for hit in reciprocal_rank_fusion(keyword, semantic, keep=lambda chunk_id: doc_of_chunk[chunk_id] in wanted):
-        chunks = wanted[doc_of_chunk[hit.key]]
-        if len(chunks) <= MORE_PASSAGES_PER_DOCUMENT:
-            chunks.append(hit.key)
-    return wanted
+def passages_by_document(keyword: Ranked, semantic: Ranked, facets, documents: np.ndarray) -> dict[str, list[int]]:
+    """For each of the ``documents`` (numbers, in ``facets``), by id, its best chunks by
+    reciprocal rank fusion of the two chunk lists, at most ``1 + MORE_PASSAGES_PER_DOCUMENT``
+    of them."""
+    chunks = reciprocal_rank_fusion(keyword, semantic).keys
+    owners = facets.chunk_document[chunks]
+    wanted = among(owners, np.sort(documents))
+    passages = {int(number): [] for number in documents}
+    for chunk_id, number in zip(chunks[wanted].tolist(), owners[wanted].tolist(), strict=True):
+        if len(passages[number]) <= MORE_PASSAGES_PER_DOCUMENT:
+            passages[number].append(chunk_id)
+    return {facets.doc_ids[number]: chunk_ids for number, chunk_ids in passages.items()}
 
 
-def likely_page(keyword_hits: list[tuple[int, float]], doc_of_chunk, group_of, first: int, size: int) -> dict:
+def likely_page(keyword: Ranked, facets, first: int, size: int) -> dict[str, list[int]]:
     """The documents the keyword list alone would put at places ``first`` to ``first + size``
     (counting from 0, one per near-duplicate group), with their chunks in keyword order: most
     of a hybrid page, since fusion weighs the keyword side more (see ``Searcher.retrieve``)."""
-    ranked, _ = collapse_duplicates(single_list(best_per_document(keyword_hits, doc_of_chunk), []), group_of)
-    doc_ids = [hit.key for hit in ranked[first : first + size]]
-    return passages_by_document(keyword_hits, [], doc_of_chunk, doc_ids)
+    documents, _ = best_per_document(keyword, facets.chunk_document)
+    kept = documents[first_of_each_group(documents, facets.group_numbers)]
+    return passages_by_document(keyword, EMPTY, facets, kept[first : first + size])
 
 
 class ResultReader:
@@ -77,19 +82,24 @@ def passage(chunk, terms: set[str]) -> dict:
     }
 
 
-def collapse_duplicates(ranked: list[FusedHit], group_of: dict[str, str]) -> tuple[list[FusedHit], dict]:
-    """``ranked`` with each near-duplicate group kept at its best-ranked member only, and, for
-    each kept document, the ids of the other members that were found too."""
-    kept: dict[str, FusedHit] = {}
-    found_with: dict[str, list[str]] = {}
-    for hit in ranked:
-        group = group_of[hit.key]
-        if group in kept:
-            found_with[kept[group].key].append(hit.key)
-        else:
-            kept[group] = hit
-            found_with[hit.key] = []
-    return list(kept.values()), found_with
+def first_of_each_group(documents: np.ndarray, group_numbers: np.ndarray) -> np.ndarray:
+    """The places in ``documents`` (numbers, best first) of each near-duplicate group's first member."""
+    _, first = np.unique(group_numbers[documents], return_index=True)
+    first.sort()
+    return first
+
+
+def collapse_duplicates(fused: Fused, group_numbers: np.ndarray) -> Fused:
+    """``fused`` (keyed by document number) with each near-duplicate group kept at its
+    best-ranked member only."""
+    return fused.taken(first_of_each_group(fused.keys, group_numbers))
+
+
+def found_with(fused: Fused, kept: np.ndarray, group_numbers: np.ndarray) -> dict[int, list[int]]:
+    """For each of the documents ``kept`` from ``fused`` by ``collapse_duplicates``, the other
+    members of its group that ``fused`` holds, best first."""
+    groups = group_numbers[fused.keys]
+    return {int(number): fused.keys[groups == group_numbers[number]].tolist()[1:] for number in kept}
 
 
 def hit_record(

@@ -8,25 +8,28 @@ from threadpoolctl import threadpool_limits
 
 def semantic_search(
     matrix: np.ndarray, query_vector: np.ndarray, limit: int, allowed: np.ndarray | None = None
-) -> list[tuple[int, float]]:
-    """The top ``limit`` rows by cosine similarity as ``(chunk_id, cosine)``, best first;
-    ``allowed`` (a boolean mask over rows) keeps filtered-out rows out.
+) -> tuple[np.ndarray, np.ndarray]:
+    """The top ``limit`` rows by cosine similarity as arrays of chunk ids (int64) and cosines
+    (float64), best first; ``allowed`` (a boolean mask over rows) keeps filtered-out rows out.
 
     Rows and the query are L2-normalised at encode time, so cosine is one matrix-vector
     product. ``argpartition`` finds the ``limit`` best in linear time; only those are sorted.
     """
     if limit <= 0 or len(matrix) == 0:
-        return []
+        return _NOTHING
     scores = matrix @ query_vector
     if allowed is not None:
         scores = np.where(allowed, scores, -np.inf)
         limit = min(limit, int(allowed.sum()))
         if limit == 0:
-            return []
+            return _NOTHING
     limit = min(limit, len(scores))
     best = np.argpartition(-scores, limit - 1)[:limit]
     best = best[np.argsort(-scores[best], kind="stable")]
-    return [(int(row), float(scores[row])) for row in best]
+    return best.astype(np.int64), scores[best].astype(np.float64)
+
+
+_NOTHING = (np.zeros(0, dtype=np.int64), np.zeros(0))
 
 
 # From this many rows, the scan gets every core (see ``set_scan_threads``).

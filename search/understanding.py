@@ -10,12 +10,13 @@ score, so it reorders documents the retrievers found but never adds one::
 ``BOOST`` was chosen with ``bench/understanding_sweep.py`` on our judged GlobeNewswire queries.
 """
 
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from search.entities import Entities, code_key, lexicon_name, recognise
-from search.fusion import FusedHit
+from search.fusion import Fused, among
 
 BOOST = 0.3
 
@@ -53,26 +54,18 @@ class Interpretation:
         return [{"kind": KIND_LABELS[kind], "value": value} for kind, value in self.entities]
 
 
-def boost(
-    ranked: list[FusedHit], interpretation: Interpretation, documents_naming: Callable[[str, str], set[str]]
-) -> list[FusedHit]:
-    """``ranked`` re-scored by the formula of the module docstring, best first;
-    ``documents_naming(kind, value)`` gives the ids of the documents naming an entity. The hits
-    are re-scored in place: they are the fusion's, made for this one request, and copying
-    each boosted one took a third of a GlobeNewswire query's fusion."""
+def boost(fused: Fused, interpretation: Interpretation, documents_naming: Callable[[str, str], np.ndarray]) -> Fused:
+    """``fused`` (keyed by document number) re-scored by the formula of the module docstring,
+    best first; ``documents_naming(kind, value)`` gives the numbers of the documents naming an
+    entity, sorted."""
     if not interpretation:
-        return ranked
-    keys = {hit.key for hit in ranked}
-    # Set intersection walks the smaller set: the result list, not every document naming "cancer".
-    matched = Counter(key for kind, value in interpretation.entities for key in keys & documents_naming(kind, value))
-    if not matched:
-        return ranked
-    size = len(interpretation.entities)
-    for hit in ranked:
-        if hit.key in matched:
-            factor = 1 + BOOST * matched[hit.key] / size
-            hit.score, hit.boost = hit.score * factor, round(factor, 4)
-    return sorted(ranked, key=lambda hit: -hit.score)
+        return fused
+    matched = sum(among(fused.keys, documents_naming(kind, value)) for kind, value in interpretation.entities)
+    if not matched.any():
+        return fused
+    factors = 1 + BOOST * matched / len(interpretation.entities)
+    fused.scores, fused.boosts = fused.scores * factors, fused.boosts * factors
+    return fused.best_first()
 
 
 def entity_key(kind: str, value: str) -> str:

@@ -2,13 +2,15 @@
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from search.engine import Searcher
 from search.errors import QueryError
 from search.filters import Filters
 from search.request import SearchRequest
-from search.results import ResultReader, collapse_duplicates
+from search.results import ResultReader, collapse_duplicates, found_with
+from search.semantic import semantic_search
 
 ZOLERETINIB = "2025-12-11-innocare-zoleretinib-nmpa-approval"
 
@@ -150,8 +152,10 @@ def test_a_page_read_ahead_from_the_keyword_list_equals_the_page_read_afterwards
     the results must be those of a reader that read nothing ahead."""
     request = SearchRequest(query, k=5, page=page)
     retrieval = searcher.retrieve(request)
-    ranked, versions = collapse_duplicates(searcher.rank(request, retrieval), retrieval.opened.facets.group_of)
-    shown = ranked[(page - 1) * 5 : page * 5]
+    group_numbers = retrieval.opened.facets.group_numbers
+    fused = searcher.rank(request, retrieval)
+    shown = collapse_duplicates(fused, group_numbers).taken(slice((page - 1) * 5, page * 5))
+    versions = found_with(fused, shown.keys, group_numbers)
 
     def hits_read_by(reader):
         return searcher._hits(replace(retrieval, reader=reader), shown, versions, first_rank=(page - 1) * 5 + 1)
@@ -163,3 +167,17 @@ def test_a_page_read_ahead_from_the_keyword_list_equals_the_page_read_afterwards
     searcher._read_likely_page(retrieval.opened, ahead, retrieval.keyword, request)
     assert ahead.passages and ahead.documents  # something was read ahead
     assert hits_read_by(ahead) == hits_read_by(fresh_reader())
+
+
+def test_the_matrix_scan_ranks_by_cosine_and_keeps_filtered_rows_out(searcher):
+    vectors = searcher._current().vectors
+    query_vector = (vectors[3] + vectors[7]) / 2
+    chunk_ids, scores = semantic_search(vectors, query_vector, 10)
+    assert sorted(chunk_ids[:2].tolist()) == [3, 7] and list(scores) == sorted(scores, reverse=True)
+    assert scores[0] == pytest.approx(float(vectors[chunk_ids[0]] @ query_vector), abs=1e-5)
+    allowed = np.ones(len(vectors), dtype=bool)
+    allowed[[3, 7]] = False
+    assert not {3, 7} & set(semantic_search(vectors, query_vector, 10, allowed)[0].tolist())
+    only = np.zeros(len(vectors), dtype=bool)
+    only[[5, 9]] = True
+    assert sorted(semantic_search(vectors, query_vector, 10, only)[0].tolist()) == [5, 9]
