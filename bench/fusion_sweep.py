@@ -48,18 +48,18 @@ def sweep(dataset_dir: Path, index_dir: Path, aliases: bool) -> dict[str, float]
     retrieved = {}
     for query_id, text in dataset.queries.items():
         retrieval = searcher.retrieve(SearchRequest(text, k=MAX_K, mode="hybrid", aliases=aliases))
-        chunk_document = retrieval.opened.facets.chunk_document
+        facets = retrieval.opened.facets
         retrieved[query_id] = (
-            best_per_document(retrieval.keyword, chunk_document),
-            best_per_document(retrieval.semantic, chunk_document),
+            best_per_document(retrieval.keyword, facets.chunk_document),
+            best_per_document(retrieval.semantic, facets.chunk_document),
             len(text.split()),
+            facets.doc_ids,
         )
-    doc_ids = searcher._current().facets.doc_ids
     scores = {}
     for name, fuse in fusions():
         run = {
             query_id: rank_scores([doc_ids[number] for number in fuse(kw, se, words).keys[:MAX_K].tolist()])
-            for query_id, (kw, se, words) in retrieved.items()
+            for query_id, (kw, se, words, doc_ids) in retrieved.items()
         }
         scores[name] = ir_measures.calc_aggregate([MEASURES["nDCG@10"]], dataset.qrels, run)[MEASURES["nDCG@10"]]
     return scores

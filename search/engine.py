@@ -44,7 +44,7 @@ from search.results import (
     found_with,
     highlight_spans,
     hit_record,
-    likely_page,
+    likely_documents,
     passages_by_document,
 )
 from search.term_arrays import TermArrays
@@ -309,7 +309,9 @@ class Searcher:
     def _read_likely_page(opened: OpenGeneration, reader: ResultReader, keyword_hits: Ranked, request: SearchRequest):
         """Have ``reader`` read the documents and passages of the requested page as the keyword
         list alone ranks it (see ``retrieve``)."""
-        reader.read(likely_page(keyword_hits, opened.facets, (request.page - 1) * request.k, request.k))
+        first = (request.page - 1) * request.k
+        page = likely_documents(keyword_hits, opened.facets)[first : first + request.k]
+        reader.read(passages_by_document(keyword_hits, EMPTY, opened.facets, page))
 
     @staticmethod
     def rank(request: SearchRequest, retrieval: "Retrieval") -> Fused:

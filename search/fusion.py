@@ -79,6 +79,8 @@ def ranked_list(hits: list[tuple[int, float]]) -> Ranked:
 
 
 EMPTY: Ranked = ranked_list([])
+for _array in EMPTY:  # shared by every request that lacks a list: no one may write to it
+    _array.setflags(write=False)
 
 
 def best_per_document(chunks: Ranked, chunk_document: np.ndarray) -> Ranked:
@@ -106,12 +108,11 @@ def _breakdown(keyword: Ranked, semantic: Ranked) -> Fused:
     fused score still 0."""
     keyword_keys, semantic_keys = keyword[0], semantic[0]
     by_key = np.argsort(keyword_keys)
-    places = np.searchsorted(keyword_keys, semantic_keys, sorter=by_key)
     shared = among(semantic_keys, keyword_keys[by_key])
     keys = np.concatenate([keyword_keys, semantic_keys[~shared]])
     # Where each semantic hit sits in ``keys``: at its keyword hit's place, or after the keyword list.
     place = np.empty(len(semantic_keys), dtype=np.int64)
-    place[shared] = by_key[places[shared]]
+    place[shared] = by_key[np.searchsorted(keyword_keys, semantic_keys[shared], sorter=by_key)]
     place[~shared] = len(keyword_keys) + np.arange(len(keys) - len(keyword_keys))
     size = len(keys)
     fused = Fused(
@@ -144,8 +145,8 @@ def _reciprocal(ranks: np.ndarray, k: int) -> np.ndarray:
 
 def _min_max(listed: np.ndarray, scores: np.ndarray, found: np.ndarray) -> np.ndarray:
     """``scores`` (NaN where not ``found``) mapped onto 0–1 by the range of the list's own
-    scores ``listed`` (best first), 0 where not found; a list of equal scores (one hit) maps to 1."""
-    high, low = (listed[0], listed[-1]) if len(listed) else (0.0, 0.0)
+    scores ``listed``, 0 where not found; a list of equal scores (one hit) maps to 1."""
+    high, low = (listed.max(), listed.min()) if len(listed) else (0.0, 0.0)
     normalised = np.ones(len(scores)) if high == low else (scores - low) / (high - low)
     return np.where(found, normalised, 0.0)
 

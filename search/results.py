@@ -4,7 +4,7 @@ import numpy as np
 
 from search import store
 from search.analysis import matching_spans
-from search.fusion import EMPTY, Fused, FusedHit, Ranked, among, best_per_document, reciprocal_rank_fusion
+from search.fusion import Fused, FusedHit, Ranked, among, best_per_document, reciprocal_rank_fusion
 
 MORE_PASSAGES_PER_DOCUMENT = 2
 
@@ -22,7 +22,7 @@ def passages_by_document(keyword: Ranked, semantic: Ranked, facets, documents: n
     """For each of the ``documents`` (numbers, in ``facets``), by id, its best chunks by
     reciprocal rank fusion of the two chunk lists, at most ``1 + MORE_PASSAGES_PER_DOCUMENT``
     of them."""
-    chunks = reciprocal_rank_fusion(keyword, semantic).keys
+    chunks = _fused_chunks(keyword, semantic)
     owners = facets.chunk_document[chunks]
     wanted = among(owners, np.sort(documents))
     passages = {int(number): [] for number in documents}
@@ -32,13 +32,22 @@ def passages_by_document(keyword: Ranked, semantic: Ranked, facets, documents: n
     return {facets.doc_ids[number]: chunk_ids for number, chunk_ids in passages.items()}
 
 
-def likely_page(keyword: Ranked, facets, first: int, size: int) -> dict[str, list[int]]:
-    """The documents the keyword list alone would put at places ``first`` to ``first + size``
-    (counting from 0, one per near-duplicate group), with their chunks in keyword order: most
-    of a hybrid page, since fusion weighs the keyword side more (see ``Searcher.retrieve``)."""
+def _fused_chunks(keyword: Ranked, semantic: Ranked) -> np.ndarray:
+    """The chunks of both lists in RRF order; one list alone keeps its own order, which RRF
+    would give it (the page read ahead asks for the keyword list alone, a batch at a time)."""
+    if not len(semantic[0]):
+        return keyword[0]
+    if not len(keyword[0]):
+        return semantic[0]
+    return reciprocal_rank_fusion(keyword, semantic).keys
+
+
+def likely_documents(keyword: Ranked, facets) -> np.ndarray:
+    """The documents (numbers) the keyword list alone ranks, one per near-duplicate group, best
+    first: most of a hybrid page is among its first, since fusion weighs the keyword side more
+    (see ``Searcher.retrieve``)."""
     documents, _ = best_per_document(keyword, facets.chunk_document)
-    kept = documents[first_of_each_group(documents, facets.group_numbers)]
-    return passages_by_document(keyword, EMPTY, facets, kept[first : first + size])
+    return documents[first_of_each_group(documents, facets.group_numbers)]
 
 
 class ResultReader:

@@ -16,20 +16,21 @@ def semantic_search(
     product. ``argpartition`` finds the ``limit`` best in linear time; only those are sorted.
     """
     if limit <= 0 or len(matrix) == 0:
-        return _NOTHING
+        return _nothing()
     scores = matrix @ query_vector
     if allowed is not None:
         scores = np.where(allowed, scores, -np.inf)
         limit = min(limit, int(allowed.sum()))
         if limit == 0:
-            return _NOTHING
+            return _nothing()
     limit = min(limit, len(scores))
     best = np.argpartition(-scores, limit - 1)[:limit]
     best = best[np.argsort(-scores[best], kind="stable")]
     return best.astype(np.int64), scores[best].astype(np.float64)
 
 
-_NOTHING = (np.zeros(0, dtype=np.int64), np.zeros(0))
+def _nothing() -> tuple[np.ndarray, np.ndarray]:
+    return np.zeros(0, dtype=np.int64), np.zeros(0)
 
 
 # From this many rows, the scan gets every core (see ``set_scan_threads``).

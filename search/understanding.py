@@ -10,6 +10,7 @@ score, so it reorders documents the retrievers found but never adds one::
 ``BOOST`` was chosen with ``bench/understanding_sweep.py`` on our judged GlobeNewswire queries.
 """
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -64,8 +65,7 @@ def boost(fused: Fused, interpretation: Interpretation, documents_naming: Callab
     if not matched.any():
         return fused
     factors = 1 + BOOST * matched / len(interpretation.entities)
-    fused.scores, fused.boosts = fused.scores * factors, fused.boosts * factors
-    return fused.best_first()
+    return dataclasses.replace(fused, scores=fused.scores * factors, boosts=fused.boosts * factors).best_first()
 
 
 def entity_key(kind: str, value: str) -> str:
