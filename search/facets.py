@@ -266,6 +266,7 @@ def _chunk_documents(connection: sqlite3.Connection, chunk_rows: int, number: di
 
 
 _NO_DOCUMENTS = np.zeros(0, dtype=np.int64)
+_NO_DOCUMENTS.setflags(write=False)  # shared by every query naming an unknown entity
 
 
 def _documents_naming(entities: list[dict]) -> dict[str, dict[str, np.ndarray]]:

@@ -34,7 +34,7 @@ def passages_by_document(keyword: Ranked, semantic: Ranked, facets, documents: n
 
 def _fused_chunks(keyword: Ranked, semantic: Ranked) -> np.ndarray:
     """The chunks of both lists in RRF order; one list alone keeps its own order, which RRF
-    would give it (the page read ahead asks for the keyword list alone, a batch at a time)."""
+    would give it (the page read ahead asks for the keyword list alone)."""
     if not len(semantic[0]):
         return keyword[0]
     if not len(keyword[0]):
