@@ -138,6 +138,18 @@ def reciprocal_rank_fusion(keyword: Ranked, semantic: Ranked, k: int = RRF_K) ->
     return fused.best_first()
 
 
+def reciprocal_rank_order(keyword: Ranked, semantic: Ranked, k: int = RRF_K) -> np.ndarray:
+    """The keys of ``reciprocal_rank_fusion(keyword, semantic, k)``, in its order, without the
+    breakdown it builds: a third of its cost, for orders no one shows the parts of."""
+    keys = np.concatenate([keyword[0], semantic[0]])
+    places = np.concatenate([np.arange(1, len(keyword[0]) + 1), np.arange(1, len(semantic[0]) + 1)])
+    unique, first, slot = np.unique(keys, return_index=True, return_inverse=True)
+    # Summed in list order, keyword part first, as reciprocal_rank_fusion adds them.
+    scores = np.bincount(slot, weights=1.0 / (k + places), minlength=len(unique))
+    # Ties go to the key met first: the keyword list's, then the semantic list's, as there.
+    return unique[np.lexsort((first, -scores))]
+
+
 def _reciprocal(ranks: np.ndarray, k: int) -> np.ndarray:
     """``1 / (k + rank)`` for the keys a list holds, 0 for the others."""
     return np.divide(1.0, k + ranks, out=np.zeros(len(ranks)), where=ranks > 0)

@@ -4,7 +4,7 @@ import numpy as np
 
 from search import store
 from search.analysis import matching_spans
-from search.fusion import Fused, FusedHit, Ranked, among, best_per_document, reciprocal_rank_fusion
+from search.fusion import Fused, FusedHit, Ranked, among, best_per_document, reciprocal_rank_order
 
 MORE_PASSAGES_PER_DOCUMENT = 2
 
@@ -39,7 +39,7 @@ def _fused_chunks(keyword: Ranked, semantic: Ranked) -> np.ndarray:
         return keyword[0]
     if not len(keyword[0]):
         return semantic[0]
-    return reciprocal_rank_fusion(keyword, semantic).keys
+    return reciprocal_rank_order(keyword, semantic)
 
 
 def likely_documents(keyword: Ranked, facets) -> np.ndarray:
@@ -107,8 +107,13 @@ def collapse_duplicates(fused: Fused, group_numbers: np.ndarray) -> Fused:
 def found_with(fused: Fused, kept: np.ndarray, group_numbers: np.ndarray) -> dict[int, list[int]]:
     """For each of the documents ``kept`` from ``fused`` by ``collapse_duplicates``, the other
     members of its group that ``fused`` holds, best first."""
-    groups = group_numbers[fused.keys]
-    return {int(number): fused.keys[groups == group_numbers[number]].tolist()[1:] for number in kept}
+    groups, kept_groups = group_numbers[fused.keys], group_numbers[kept]
+    held = among(groups, np.sort(kept_groups))
+    members: dict[int, list[int]] = {}
+    for number, group in zip(fused.keys[held].tolist(), groups[held].tolist(), strict=True):
+        members.setdefault(group, []).append(number)
+    # A kept document is its group's first member in ``fused``.
+    return {number: members[group][1:] for number, group in zip(kept.tolist(), kept_groups.tolist(), strict=True)}
 
 
 def hit_record(
