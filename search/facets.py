@@ -207,8 +207,9 @@ class FacetIndex:
         # Every document's stretch of value_codes, one after another, in result order.
         positions = np.arange(ends[-1] if len(ends) else 0) + np.repeat(starts - (ends - lengths), lengths)
         held = self.value_codes[positions]
-        # An index has a few thousand codes at most, so counting into one slot per code costs
-        # less than sorting the result list's codes (np.unique): half the time at 4,341 passages.
+        # Counting into one slot per code of the index costs a pass over all of them, but no sort
+        # of the list's codes (np.unique): 34 against 65 µs at 4,341 passages (727 codes), 88
+        # against 75 µs at 200,000 (22,965 codes), where the query takes 25 ms anyway.
         tallies = np.bincount(held, minlength=len(self.code_keys))
         first = np.full(len(tallies), len(held))
         np.minimum.at(first, held, np.arange(len(held)))
