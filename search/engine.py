@@ -86,6 +86,7 @@ class OpenGeneration:
         self.analyzer = self.schema["text"].analyzer
         self.vectors = np.load(generation.vectors_path, mmap_mode="r", allow_pickle=False)
         semantic.set_scan_threads(len(self.vectors), keyword.configured_backend())
+        self.splits_scan = semantic.splits_scan(len(self.vectors), keyword.configured_backend())
         self.encoder = get_encoder(generation.manifest["model"], generation.path.parent / ENCODERS_DIR, QUERY_THREADS)
         self._local = threading.local()
         self._idle_searchers: queue.SimpleQueue = queue.SimpleQueue()
@@ -278,12 +279,13 @@ class Searcher:
         timing["parse_ms"] = _elapsed_ms(started)
         candidates = max(MIN_CANDIDATES, CANDIDATES_PER_DOCUMENT * request.depth)
         semantic_hits = keyword_hits = EMPTY
-        semantic = None
+        semantic_side = scan = None
         if request.mode in ("hybrid", "semantic") and parsed.semantic_text:
             clauses = _clause_chunks(opened, parsed)
             encoding = threading.Event()
-            semantic = _SEMANTIC_THREADS.submit(
-                self._semantic_hits, opened, parsed.semantic_text, request, candidates, clauses, timing, encoding
+            scan = semantic.SplitScan(opened.vectors) if opened.splits_scan else None
+            semantic_side = _SEMANTIC_THREADS.submit(
+                self._semantic_hits, opened, parsed.semantic_text, request, candidates, clauses, timing, encoding, scan
             )
             encoding.wait(SEMANTIC_HEAD_START_S)
         if request.aliases:
@@ -296,12 +298,14 @@ class Searcher:
             keyword_hits = ranked_list(opened.keyword_hits(parsed, candidates, request.filters.keyword_filter()))
             timing["keyword_ms"] = _elapsed_ms(stage)
         interpretation = Interpretation.of(parsed.semantic_text) if request.interpret else Interpretation()
-        if semantic is not None:
-            if request.sort == "relevance" and len(keyword_hits[0]) and not semantic.done():
+        if semantic_side is not None:
+            if request.sort == "relevance" and len(keyword_hits[0]) and not semantic_side.done():
                 stage = time.perf_counter()
                 self._read_likely_page(opened, reader, keyword_hits, request)
                 timing["read_ahead_ms"] = _elapsed_ms(stage)
-            semantic_hits = semantic.result()
+            if scan is not None:
+                scan.help()  # half the matrix, on this core, which would only wait otherwise
+            semantic_hits = semantic_side.result()
         timing["retrieval_ms"] = _elapsed_ms(started)
         return Retrieval(opened, parsed, interpretation, keyword_hits, semantic_hits, reader, timing)
 
@@ -332,14 +336,21 @@ class Searcher:
         clauses: tuple[set[int] | None, set[int] | None],
         timing: dict,
         encoding: threading.Event,
+        scan: semantic.SplitScan | None,
     ) -> Ranked:
         """Cosine top chunks for ``text`` that pass the filters and hold the query's required
         clauses (``clauses[0]``, the chunks that do) but not its excluded ones (``clauses[1]``);
         those below ``MIN_SEMANTIC_SCORE`` are dropped as noise. Sets ``encoding`` as the model
-        starts; records ``encode_ms`` and ``vector_ms`` in ``timing``."""
+        starts; scans the matrix with ``scan`` when there is one (the request thread helps);
+        records ``encode_ms`` and ``vector_ms`` in ``timing``."""
         started = time.perf_counter()
         encoding.set()  # the model is about to run: the keyword search may start (see ``retrieve``)
-        query_vector = opened.encoder.encode([text])[0]
+        query_vector = None
+        try:
+            query_vector = opened.encoder.encode([text])[0]
+        finally:
+            if scan is not None:
+                scan.offer(query_vector)  # None, when the model failed, releases the helper
         timing["encode_ms"] = _elapsed_ms(started)
         started = time.perf_counter()
         mask = request.filters.chunk_mask(opened.facets)
@@ -354,7 +365,10 @@ class Searcher:
                 mask &= allowed
             if excluded is not None:
                 mask[list(excluded)] = False
-        chunk_ids, scores = semantic.semantic_search(opened.vectors, query_vector, candidates, mask)
+        if scan is not None:
+            chunk_ids, scores = semantic.top_rows(scan.scores(), candidates, mask)
+        else:
+            chunk_ids, scores = semantic.semantic_search(opened.vectors, query_vector, candidates, mask)
         timing["vector_ms"] = _elapsed_ms(started)
         kept = scores >= MIN_SEMANTIC_SCORE
         return chunk_ids[kept], scores[kept]

@@ -1,5 +1,6 @@
 """Ranking on the real bundled corpus with the real model: the stated queries find their stories."""
 
+import threading
 from dataclasses import replace
 
 import numpy as np
@@ -10,7 +11,7 @@ from search.errors import QueryError
 from search.filters import Filters
 from search.request import SearchRequest
 from search.results import ResultReader, collapse_duplicates, found_with
-from search.semantic import semantic_search
+from search.semantic import SplitScan, semantic_search
 
 ZOLERETINIB = "2025-12-11-innocare-zoleretinib-nmpa-approval"
 
@@ -181,3 +182,77 @@ def test_the_matrix_scan_ranks_by_cosine_and_keeps_filtered_rows_out(searcher):
     only = np.zeros(len(vectors), dtype=bool)
     only[[5, 9]] = True
     assert sorted(semantic_search(vectors, query_vector, 10, only)[0].tolist()) == [5, 9]
+
+
+def split_scores(vectors, query_vector, helped: bool) -> np.ndarray:
+    """A ``SplitScan``'s scores, with the request thread's part played by a second thread or by no one."""
+    scan = SplitScan(vectors)
+    helper = threading.Thread(target=scan.help) if helped else None
+    if helper:
+        helper.start()
+    scan.offer(query_vector)
+    scores = scan.scores()
+    if helper:
+        helper.join()
+    return scores
+
+
+def test_a_split_scan_scores_every_row_whoever_computes_each_half(searcher):
+    vectors = searcher._current().vectors
+    query_vector = (vectors[3] + vectors[200]) / 2
+    alone = split_scores(vectors, query_vector, helped=False)
+    assert np.allclose(alone, vectors @ query_vector, atol=1e-6)
+    for _ in range(20):  # the halves go to either thread; the scores must not depend on which
+        assert np.array_equal(split_scores(vectors, query_vector, helped=True), alone)
+
+
+def test_a_failed_model_releases_the_scans_helper(searcher):
+    scan, returned = SplitScan(searcher._current().vectors), []
+    helper = threading.Thread(target=lambda: returned.append(scan.help()))
+    helper.start()
+    scan.offer(None)
+    helper.join(timeout=5)
+    assert returned == [None]  # it returned, without computing with a missing vector
+
+
+def test_a_half_the_helper_fails_fails_the_scan_instead_of_hanging_it(searcher):
+    vectors, raised, helper_failed = searcher._current().vectors, [], threading.Event()
+
+    class UnreadableByTheHelper:  # as if reading the mapped file failed on the helper's thread
+        dtype = vectors.dtype
+
+        def __len__(self):
+            return len(vectors)
+
+        def __getitem__(self, rows):
+            if threading.current_thread() is helper:
+                helper_failed.set()
+                raise OSError("unreadable")
+            return vectors[rows]
+
+    def expect_failure(step):
+        try:
+            step()
+        except OSError:
+            raised.append(step.__name__)
+
+    scan = SplitScan(UnreadableByTheHelper())
+    helper, encoder = (
+        threading.Thread(target=expect_failure, args=(step,), daemon=True) for step in (scan.help, scan.scores)
+    )
+    helper.start()
+    scan.offer(vectors[0])
+    assert helper_failed.wait(timeout=5)  # the helper took a half first and failed on it
+    encoder.start()  # computes the other half, then must not wait for the failed one forever
+    encoder.join(timeout=5)
+    assert not encoder.is_alive() and sorted(raised) == ["help", "scores"]
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "semantic"])
+def test_a_split_scan_finds_what_one_scan_finds(searcher, mode, monkeypatch):
+    request = SearchRequest("EpCAM CAR-T gastric", mode=mode)
+    whole = searcher.retrieve(request).semantic
+    monkeypatch.setattr(searcher._current(), "splits_scan", True)  # the bundled index is below SPLIT_SCAN_ROWS
+    split = searcher.retrieve(request).semantic
+    assert split[0].tolist() == whole[0].tolist()
+    assert np.allclose(split[1], whole[1], atol=1e-6)
