@@ -270,7 +270,9 @@ class Searcher:
         (5 ms) took it back. While the model still runs, this thread reads the query's entities
         and the page the keyword list alone would show, which is most of the fused page: the
         answer is then mostly built when the semantic hits arrive. The query's aliases only
-        change the keyword side, so they are looked up after the model has started, too.
+        change the keyword side, so they are looked up after the model has started, too. Then
+        this thread computes half the matrix product if the index is split-scanned
+        (``semantic.SplitScan``), instead of waiting; ``vector_ms`` includes waiting for it.
         """
         opened = self._current()
         timing: dict[str, float] = {}
@@ -287,6 +289,8 @@ class Searcher:
             semantic_side = _SEMANTIC_THREADS.submit(
                 self._semantic_hits, opened, parsed.semantic_text, request, candidates, clauses, timing, encoding, scan
             )
+            if scan is not None:  # whether the model failed or the task never ran, stop helping
+                semantic_side.add_done_callback(lambda _: scan.release())
             encoding.wait(SEMANTIC_HEAD_START_S)
         if request.aliases:
             stage = time.perf_counter()
@@ -345,12 +349,9 @@ class Searcher:
         records ``encode_ms`` and ``vector_ms`` in ``timing``."""
         started = time.perf_counter()
         encoding.set()  # the model is about to run: the keyword search may start (see ``retrieve``)
-        query_vector = None
-        try:
-            query_vector = opened.encoder.encode([text])[0]
-        finally:
-            if scan is not None:
-                scan.offer(query_vector)  # None, when the model failed, releases the helper
+        query_vector = opened.encoder.encode([text])[0]
+        if scan is not None:
+            scan.offer(query_vector)
         timing["encode_ms"] = _elapsed_ms(started)
         started = time.perf_counter()
         mask = request.filters.chunk_mask(opened.facets)

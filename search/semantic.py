@@ -76,9 +76,9 @@ def _blas_parallel(rows: int, keyword_backend: str) -> bool:
 class SplitScan:
     """One query's matrix product in two halves, each computed by whichever thread claims it
     first: the thread that encodes the query (``offer``, then ``scores``) and the request
-    thread, which would otherwise wait for it (``help``). Without BLAS's own threads, this
-    gives the scan the second core once the keyword side is done with it; a helper that comes
-    late finds both halves taken and returns.
+    thread, which would otherwise wait for it (``help``, until ``offer`` or ``release``).
+    Without BLAS's own threads, this gives the scan the second core once the keyword side is
+    done with it; a helper that comes late finds both halves taken and returns.
 
     Each row's score comes from the same half whoever computes it, so results do not depend
     on the race; they may differ from one product over all rows in the last float32 bit.
@@ -96,25 +96,32 @@ class SplitScan:
         self._offered = threading.Event()
         self._failure: BaseException | None = None
 
-    def offer(self, query_vector: np.ndarray | None) -> None:
-        """Hand the query vector to the helper; None (the model failed) sends it away."""
+    def offer(self, query_vector: np.ndarray) -> None:
+        """Hand the query vector to the helper."""
         self._vector = query_vector
         self._offered.set()
 
+    def release(self) -> None:
+        """Send the helper away if no vector was offered (the model failed, say)."""
+        self._offered.set()
+
     def help(self) -> None:
-        """Wait for the query vector, then compute any half not yet claimed."""
+        """Wait for the query vector (or ``release``), then compute any half not yet claimed."""
         self._offered.wait()
         if self._vector is not None:
             self._work()
 
     def scores(self) -> np.ndarray:
-        """Every row's score, once both halves are done (after ``offer``); raises what
-        computing a half raised, in whichever thread."""
+        """Every row's score, once both halves are done (after ``offer``).
+
+        Raises:
+            RuntimeError: the other thread failed to compute its half (its error is the cause).
+        """
         self._work()
         for done in self._done:
             done.wait()
         if self._failure is not None:
-            raise self._failure
+            raise RuntimeError("the other half of the matrix scan failed") from self._failure
         return self._scores
 
     def _work(self) -> None:
