@@ -215,8 +215,9 @@ class FacetIndex:
         np.minimum.at(first, held, np.arange(len(held)))
         codes = np.flatnonzero(tallies)
         facet = self.code_facet[codes]
-        order = codes[np.lexsort((first[codes], -tallies[codes], facet))]
-        return order, tallies[order], np.searchsorted(self.code_facet[order], np.arange(len(FACETS) + 1))
+        sorting = np.lexsort((first[codes], -tallies[codes], facet))
+        order = codes[sorting]
+        return order, tallies[order], np.searchsorted(facet[sorting], np.arange(len(FACETS) + 1))
 
     def _facet_counts(self, name: str, codes: list[int], tallies: list[int], selected: dict) -> dict:
         listed = {}  # key → (how it is shown, count), most frequent first
