@@ -9,6 +9,7 @@ over rules wherever a header gives a field.
 import re
 
 from indexer.documents import Document
+from indexer.territories import deal_territories
 from search.entities import drug_codes, recognise
 
 LEAD_CHARACTERS = 400  # the dateline and first sentence: where a release says what it announces
@@ -157,8 +158,9 @@ _FIGURE_VALUE_FIRST = re.compile(  # "90% disease control rate", "a 45% ORR"
 
 
 def document_entities(document: Document) -> dict:
-    """The document's entities (``search.entities.KINDS``), ``event``, ``designations`` and
-    ``figures``; the corpus header's fields replace the recognised ones."""
+    """The document's entities (``search.entities.KINDS``), ``event``, ``designations``,
+    ``territories`` (of a licensing deal) and ``figures``; the corpus header's fields replace the
+    recognised ones."""
     text = f"{document.title}\n{document.body}"
     entities = recognise(text).as_dict()
     entities["event"] = event_type(document.title, document.body[:LEAD_CHARACTERS])
@@ -168,6 +170,8 @@ def document_entities(document: Document) -> dict:
         # A header's drugs add to those found in the text (partners' drugs are named there too);
         # its other fields replace what the rules found.
         entities[kind] = list(dict.fromkeys(values + entities[kind])) if kind.startswith("drug_") else values
+    # After the header, whose ``event`` may make a release a deal or stop it being one.
+    entities["territories"] = deal_territories(text) if entities["event"] == "licensing" else []
     return entities
 
 

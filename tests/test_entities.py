@@ -1,4 +1,4 @@
-"""Entity and event extraction: rules on written examples, and accuracy on hand-labelled releases."""
+"""Entity, event and deal-territory extraction: rules on written examples, and accuracy on hand-labelled releases."""
 
 import subprocess
 import sys
@@ -9,9 +9,11 @@ from conftest import ROOT
 from indexer.documents import Document, load_corpus
 from indexer.entities import document_entities, efficacy_figures, event_type
 from indexer.extraction_quality import extract_releases, read_labels, score_extraction
+from indexer.territories import deal_territories
 from search.entities import drug_codes, drug_names, phases, recognise
 
 LABELS = ROOT / "bench" / "judged" / "extraction" / "labels.jsonl"
+TERRITORY_LABELS = ROOT / "bench" / "judged" / "territories" / "labels.jsonl"
 
 
 @pytest.mark.parametrize(
@@ -114,3 +116,81 @@ def test_extraction_meets_its_floors_on_the_hand_labelled_releases(globenewswire
     assert scores["drug_codes"]["precision"] >= 0.9
     assert scores["drug_codes"]["recall"] >= 0.9
     assert scores["regulators"]["precision"] >= 0.9
+
+
+@pytest.mark.parametrize(
+    ("text", "territories"),
+    [
+        ("Acme acquires exclusive rights in Greater China to AB-101.", ["Greater China"]),
+        ("Beta receives an exclusive license for mainland China, Hong Kong, Macau and Taiwan.", ["Greater China"]),
+        ("Gamma will commercialize the drug outside the United States under the agreement.", ["ex-US"]),
+        ("Delta obtains worldwide rights (excluding China) to develop and commercialize AB-101.", ["ex-China"]),
+        ("Acme signs an ex-U.S. license agreement with Beta", ["ex-US"]),
+        ("Acme and Sato enter a licensing agreement for roflumilast in Japan", ["Japan"]),
+        ("Acme grants Beta a license to commercialize AB-101 in the territory of Korea.", ["Korea"]),
+        ("Acme licenses Greater China rights to AB-101 and enters a Japan partnership", ["Greater China", "Japan"]),
+        ("Beta takes rights to develop and commercialize AB-101 worldwide.", ["Worldwide"]),
+        ("Acme licenses istaroxime to Lee's for Greater China and Asia Pacific", ["Greater China", "Asia"]),
+    ],
+)
+def test_a_deal_territory_is_read_from_how_releases_write_it(text, territories):
+    assert deal_territories(text) == territories
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Acme, a company based in Shanghai, China, today announced a license agreement with Beta.",
+        "Acme received approval in Japan and signed a license agreement with Beta.",
+        "Alvotech, a global biotech company making biosimilars for patients worldwide, signed a license agreement.",
+        "Acme Initiates Rolling Biologics License Application to US FDA for AB-101",
+    ],
+)
+def test_where_a_company_is_or_a_drug_is_approved_is_no_deal_territory(text):
+    assert deal_territories(text) == []
+
+
+@pytest.mark.parametrize(
+    ("sentence", "territories"),
+    [  # sentences of GlobeNewswire releases, as the wire wrote them
+        (
+            "Celularity Inc. (Nasdaq: CELU) ... today confirmed that it has entered into an exclusive U.S. strategic "
+            "commercialization agreement with BioCellgraft, Inc.",
+            ["United States"],
+        ),
+        (
+            "Akoya expands clinical test menu, exclusively licensing the global rights to develop and commercialize "
+            "NeraCare's Immunoprint test",
+            ["Worldwide"],
+        ),
+        (
+            "Eyenovia Re-Acquires Development and Commercialization Rights to MicroPine in the U.S. and Canada",
+            ["United States", "Canada"],
+        ),
+        (
+            "Windtree ... today announced that it has renewed its partnership with Chang Gung University in Taiwan to "
+            "further research on SERCA2a.",
+            [],
+        ),
+    ],
+)
+def test_real_release_sentences_give_the_deal_territory(sentence, territories):
+    assert deal_territories(sentence) == territories
+
+
+def test_only_a_licensing_release_gets_territories():
+    deal = Document("d1", "Acme Grants Beta Exclusive License to AB-101 in Japan", "Acme and Beta ...", "d1.md")
+    approval = Document("d2", "Japan's MHLW Approves Acme's AB-101", "Acme's partner in Japan ...", "d2.md")
+    assert document_entities(deal)["territories"] == ["Japan"]
+    assert document_entities(approval)["event"] == "approval"
+    assert document_entities(approval)["territories"] == []
+
+
+def test_territories_meet_their_floors_on_the_hand_labelled_deals(shared_dir):
+    releases = shared_dir / "data" / "globenewswire-biotech" / "releases.csv"
+    command = [sys.executable, str(ROOT / "bench" / "territories.py"), "--releases", str(releases)]
+    printed = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    rows = {line.split()[0]: line.split() for line in printed.splitlines()[1:]}
+    assert int(rows["all"][1]) == len(read_labels(TERRITORY_LABELS)) >= 60
+    precision, recall = float(rows["all"][4]), float(rows["all"][5])
+    assert precision >= 0.9 and recall >= 0.85, printed
