@@ -40,7 +40,7 @@ def main() -> None:
     type=click.Path(exists=True, path_type=Path),
     default=Path("corpus"),
     show_default=True,
-    help="Folder or file of documents (.md .txt .html .json .jsonl).",
+    help="Folder or file of documents (.md .txt .html .json .jsonl .csv; .json .jsonl .csv also gzipped).",
 )
 @index_option
 @click.option("--quiet", is_flag=True, help="No progress bars.")
@@ -61,6 +61,8 @@ def reindex(corpus: Path, index_dir: Path, quiet: bool) -> None:
         f"({report.encoded} passages embedded, {report.reused} from the cache) "
         f"into {report.index_dir}/{report.generation}."
     )
+    for line in report.field_report.lines():  # what the documents' fields became, so a loss is seen
+        click.echo(line)
     if report.problems:
         click.echo(f"{len(report.problems)} file(s) or record(s) skipped; see the messages above.")
     index_flag = "" if index_dir == default_index_dir() else f" --index {index_dir}"

@@ -6,8 +6,11 @@ writes ``corpus.jsonl`` from them into OUT_DIR, beside the judged ``queries.json
 
     python bench/globenewswire.py /tmp/globenewswire-beir [--releases PATH]
 
-Document ids are the release numbers in the wire's URLs; a release listed twice under the same
-URL is written once.
+Records take the shape BEIR corpora and many exports use, what a user would hand us: ``_id``,
+``title``, ``text`` and a nested ``metadata`` object (``date`` as the wire wrote it, ``url``,
+``source``, ``company``, which holds the issuer's ticker: the releases give no company names,
+``topic``, ``language``). Document ids are the release numbers in the wire's URLs; a release
+listed twice under the same URL is written once.
 """
 
 import argparse
@@ -36,13 +39,28 @@ def release_records(releases: Path):
                 "_id": release_id,
                 "title": row["title"].strip(),
                 "text": " ".join(row["summary"].split()),
-                "date": row["published_eastern"][:10],
-                "company": row["ticker"],
-                "source": "GlobeNewswire",
-                "url": row["link"],
-                "topic": row["topic"],
-                "language": row["language"] or "",
+                "metadata": {
+                    "date": row["published_eastern"],
+                    "url": row["link"],
+                    "source": "GlobeNewswire",
+                    "company": row["ticker"],
+                    "topic": row["topic"],
+                    "language": row["language"] or "",
+                },
             }
+
+
+def write_dataset(out_dir: Path, releases: Path = RELEASES) -> int:
+    """Write ``corpus.jsonl`` and our judged queries into ``out_dir``; the number of releases."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    count = 0
+    with (out_dir / "corpus.jsonl").open("w", encoding="utf-8") as corpus:
+        for record in release_records(releases):
+            corpus.write(json.dumps(record, ensure_ascii=False) + "\n")
+            count += 1
+    shutil.copy(JUDGED / "queries.jsonl", out_dir / "queries.jsonl")
+    shutil.copytree(JUDGED / "qrels", out_dir / "qrels", dirs_exist_ok=True)
+    return count
 
 
 def main() -> None:
@@ -50,15 +68,7 @@ def main() -> None:
     arguments.add_argument("out_dir", type=Path)
     arguments.add_argument("--releases", type=Path, default=RELEASES)
     options = arguments.parse_args()
-    options.out_dir.mkdir(parents=True, exist_ok=True)
-    count = 0
-    with (options.out_dir / "corpus.jsonl").open("w", encoding="utf-8") as corpus:
-        for record in release_records(options.releases):
-            corpus.write(json.dumps(record, ensure_ascii=False) + "\n")
-            count += 1
-    if (JUDGED / "queries.jsonl").is_file():
-        shutil.copy(JUDGED / "queries.jsonl", options.out_dir / "queries.jsonl")
-        shutil.copytree(JUDGED / "qrels", options.out_dir / "qrels", dirs_exist_ok=True)
+    count = write_dataset(options.out_dir, options.releases)
     print(f"Wrote {count} releases to {options.out_dir / 'corpus.jsonl'}")
 
 

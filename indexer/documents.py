@@ -1,11 +1,16 @@
-"""Loading documents from files: Markdown/text with a YAML header, HTML pages, JSON and JSON Lines.
+"""Loading documents from files: Markdown/text with a YAML header, HTML pages, JSON, JSON Lines and CSV.
 
 Every reader yields ``Document``s; a file or record that cannot be read becomes a ``Problem``
 naming the file (and line) instead of stopping the run, so one bad file loses nothing else.
+Header fields are found under our names or the other names listed in ``indexer.fields``, and a
+``FieldReport`` says what was read under another name, kept unmapped, or missing.
 """
 
+import csv
 import datetime
+import gzip
 import hashlib
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,9 +21,11 @@ import yaml
 from dateutil import parser as date_parser
 
 from indexer.cleaning import html_to_text, strip_furniture_lines
+from indexer.field_report import FieldReport
+from indexer.fields import RECORD_FIELDS, TEXT_FILE_FIELDS, MappedRecord, iso_date, map_fields
 
-SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".json", ".jsonl")
-HEADER_FIELDS = ("title", "date", "company", "source", "url")
+SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".json", ".jsonl", ".csv")
+COMPRESSIBLE = (".json", ".jsonl", ".csv")  # also read gzip-compressed, as name.jsonl.gz
 SKIPPED_NAMES = ("readme.md", "readme.txt")
 
 
@@ -62,6 +69,25 @@ class Problem:
         return f"{self.location}: {self.reason}"
 
 
+@dataclass
+class Reading:
+    """A document as read: where it was, and what the field report counts about it."""
+
+    document: Document
+    location: str
+    read_as: dict[str, str]  # our field → the other name its value came from
+    unreadable_date: str = ""  # the date value given but not understood
+
+
+@dataclass
+class Corpus:
+    """A corpus as read: its documents (ids unique), the records skipped, and the field report."""
+
+    documents: list[Document]
+    problems: list[Problem]
+    report: FieldReport
+
+
 def corpus_files(corpus: Path) -> list[Path]:
     """The readable files of a corpus folder (recursively) or the one file given, sorted."""
     corpus = Path(corpus)
@@ -73,53 +99,78 @@ def corpus_files(corpus: Path) -> list[Path]:
         path
         for path in corpus.rglob("*")
         if path.is_file()
-        and path.suffix.lower() in SUFFIXES
+        and file_format(path) in SUFFIXES
         and path.name.lower() not in SKIPPED_NAMES
         and not any(part.startswith(".") for part in path.relative_to(corpus).parts)
     )
 
 
-def load_corpus(corpus: Path) -> tuple[list[Document], list[Problem]]:
-    """All documents under ``corpus`` and the problems met; document ids are unique."""
-    documents: dict[str, Document] = {}
+def file_format(path: Path) -> str:
+    """The suffix that says how to read ``path``: a compressed file's inner one (``.jsonl.gz`` → ``.jsonl``)."""
+    suffix = path.suffix.lower()
+    if suffix == ".gz":
+        inner = Path(path.stem).suffix.lower()
+        return inner if inner in COMPRESSIBLE else suffix
+    return suffix
+
+
+def read_corpus(corpus: Path) -> Corpus:
+    """All documents under ``corpus``, the problems met, and what was done with their fields."""
+    readings: dict[str, Reading] = {}
     problems: list[Problem] = []
+    report = FieldReport()
     for path in corpus_files(corpus):
         for item in read_file(path, Path(corpus)):
             if isinstance(item, Problem):
                 problems.append(item)
-            elif item.doc_id in documents:
+            elif (first := readings.get(item.document.doc_id)) is not None:
                 problems.append(
                     Problem(
-                        item.path,
-                        f"duplicate document id {item.doc_id!r} (first in {documents[item.doc_id].path}); skipped",
+                        item.location,
+                        f"duplicate document id {item.document.doc_id!r} (first at {first.location}); skipped",
                     )
                 )
             else:
-                documents[item.doc_id] = item
-    return list(documents.values()), problems
+                readings[item.document.doc_id] = item
+                report.add(item.document, item.read_as, item.unreadable_date, item.location)
+    return Corpus([reading.document for reading in readings.values()], problems, report)
 
 
-def read_file(path: Path, root: Path) -> Iterator[Document | Problem]:
+def load_corpus(corpus: Path) -> tuple[list[Document], list[Problem]]:
+    """All documents under ``corpus`` and the problems met; document ids are unique.
+    ``read_corpus`` gives the field report as well."""
+    loaded = read_corpus(corpus)
+    return loaded.documents, loaded.problems
+
+
+def read_file(path: Path, root: Path) -> Iterator[Reading | Problem]:
     """The documents in one file, or the problem that stopped it from being read."""
     relative = str(path.relative_to(root)) if root.is_dir() else path.name
+    form = file_format(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+        # utf-8-sig: a byte-order mark (spreadsheets write one) is not part of the first field
+        if path.suffix.lower() == ".gz":
+            with gzip.open(path, "rt", encoding="utf-8-sig") as handle:
+                text = handle.read()
+        else:
+            text = path.read_text(encoding="utf-8-sig")
+    except (OSError, EOFError, UnicodeDecodeError) as error:
         yield Problem(relative, f"cannot be read as UTF-8 text ({error})")
         return
-    suffix = path.suffix.lower()
-    if suffix == ".jsonl":
+    if form == ".jsonl":
         yield from _read_json_lines(text, relative)
-    elif suffix == ".json":
+    elif form == ".json":
         yield from _read_json(text, relative)
+    elif form == ".csv":
+        yield from _read_csv(text, relative)
     else:
         try:
-            yield _read_text(text, relative, path.stem, is_html=suffix in (".html", ".htm"))
+            yield _read_text(text, relative, path.stem, is_html=form in (".html", ".htm"))
         except (ValueError, TypeError, yaml.YAMLError) as error:
             yield Problem(relative, str(error).splitlines()[0])
 
 
-def _read_text(text: str, relative: str, stem: str, is_html: bool) -> Document:
+def _read_text(text: str, relative: str, stem: str, is_html: bool) -> Reading | Problem:
     if is_html:
         body, header = html_to_text(text)
     else:
@@ -127,13 +178,14 @@ def _read_text(text: str, relative: str, stem: str, is_html: bool) -> Document:
         header, body = dict(post.metadata), strip_furniture_lines(post.content)
     if not header:
         header, body = _header_from_lines(body)
-    if not header.get("title"):
-        header["title"], body = _title_from_body(body)
     header.setdefault("id", stem)
-    return _document(header, body, relative)
+    mapped = map_fields(header, TEXT_FILE_FIELDS)
+    if not mapped.fields.get("title"):
+        mapped.fields["title"], body = _title_from_body(body)
+    return _reading(mapped, body, relative, relative)
 
 
-def _read_json(text: str, relative: str) -> Iterator[Document | Problem]:
+def _read_json(text: str, relative: str) -> Iterator[Reading | Problem]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
@@ -144,8 +196,9 @@ def _read_json(text: str, relative: str) -> Iterator[Document | Problem]:
         yield _record(record, f"{relative} item {number}" if isinstance(data, list) else relative, relative)
 
 
-def _read_json_lines(text: str, relative: str) -> Iterator[Document | Problem]:
-    for number, line in enumerate(text.splitlines(), start=1):
+def _read_json_lines(text: str, relative: str) -> Iterator[Reading | Problem]:
+    # split on newlines only: str.splitlines would also break a record at a U+2028 inside a string
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
@@ -156,22 +209,39 @@ def _read_json_lines(text: str, relative: str) -> Iterator[Document | Problem]:
         yield _record(record, f"{relative} line {number}", relative)
 
 
-def _record(record, location: str, relative: str) -> Document | Problem:
-    """A JSON object as a document: ``_id``/``id``, ``title``, ``text``/``body``/``content``."""
+def _read_csv(text: str, relative: str) -> Iterator[Reading | Problem]:
+    """One record per row under a header row; a row is located by the line it starts on."""
+    rows = csv.reader(io.StringIO(text))
+    try:
+        header = next(rows, None)
+        if not header:
+            yield Problem(relative, "has no header row; skipped")
+            return
+        line = rows.line_num + 1
+        for values in rows:
+            location, line = f"{relative} line {line}", rows.line_num + 1  # a quoted value may span lines
+            if len(values) > len(header):
+                yield Problem(location, f"has {len(values)} values under {len(header)} column names; skipped")
+            elif values:
+                yield _record(dict(zip(header, values, strict=False)), location, relative)
+    except csv.Error as error:
+        yield Problem(f"{relative} line {rows.line_num}", f"is not valid CSV ({error}); the rest is skipped")
+
+
+def _record(record, location: str, relative: str) -> Reading | Problem:
+    """A JSON object or CSV row as a document; its id is ``_id``/``id``, else its URL."""
     if not isinstance(record, dict):
         return Problem(location, "is not a JSON object; skipped")
-    header = dict(record)
-    body = next((header.pop(key) for key in ("text", "body", "content") if isinstance(header.get(key), str)), "")
-    if "_id" in header:
-        header["id"] = header.pop("_id")
-    if header.get("id") in (None, ""):
-        return Problem(location, "has no `_id` or `id`; skipped")
-    if not header.get("title"):
-        header["title"], body = _title_from_body(body)
-    try:
-        return _document(header, strip_furniture_lines(body), relative)
-    except ValueError as error:
-        return Problem(location, str(error))
+    mapped = map_fields(record, RECORD_FIELDS)
+    body = _text(mapped.fields.pop("body", ""), joiner="\n\n")
+    if "id" not in mapped.fields and "url" in mapped.fields:
+        mapped.fields["id"] = mapped.fields["url"]
+        mapped.read_as["id"] = mapped.read_as.get("url", "url")
+    if "id" not in mapped.fields:
+        return Problem(location, "has no `_id`, `id` or URL; skipped")
+    if not mapped.fields.get("title"):
+        mapped.fields["title"], body = _title_from_body(body)
+    return _reading(mapped, strip_furniture_lines(body), relative, location)
 
 
 def _header_from_lines(body: str) -> tuple[dict, str]:
@@ -207,35 +277,35 @@ def _title_from_body(body: str) -> tuple[str, str]:
     return " ".join(first.split()[:12]) + ("…" if len(first.split()) > 12 else ""), body
 
 
-def _document(header: dict, body: str, relative: str) -> Document:
-    if not body.strip() and not str(header.get("title", "")).strip():
-        raise ValueError("has no text; skipped")
-    metadata = {key: _plain(value) for key, value in header.items() if key not in HEADER_FIELDS + ("id",)}
-    return Document(
-        doc_id=str(header["id"]),
-        title=str(header.get("title") or "").strip(),
+def _reading(mapped: MappedRecord, body: str, relative: str, location: str) -> Reading | Problem:
+    fields = mapped.fields
+    if not body.strip() and not _text(fields.get("title")):
+        return Problem(location, "has no text; skipped")
+    date = iso_date(fields.get("date"))
+    metadata = {key: _plain(value) for key, value in mapped.attributes.items()}
+    if "language" in fields:
+        metadata["language"] = _text(fields["language"])
+    document = Document(
+        doc_id=_text(fields["id"]),
+        title=_text(fields.get("title")),
         body=body.strip(),
         path=relative,
-        date=_iso_date(header.get("date"), relative),
-        company=str(header.get("company") or ""),
-        source=str(header.get("source") or ""),
-        url=str(header.get("url") or ""),
+        date=date or "",
+        company=_text(fields.get("company")),
+        source=_text(fields.get("source")),
+        url=_text(fields.get("url")),
         metadata=metadata,
     )
+    return Reading(document, location, mapped.read_as, "" if date is not None else str(fields["date"]))
 
 
-def _iso_date(value, relative: str) -> str:
-    """``YYYY-MM-DD`` for a date in any common spelling; an unreadable date is an error."""
-    if value in (None, ""):
+def _text(value, joiner: str = ", ") -> str:
+    """A field's value as text; a list's items joined."""
+    if value is None:
         return ""
-    if isinstance(value, datetime.datetime):
-        return value.date().isoformat()
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    try:
-        return date_parser.parse(str(value), fuzzy=False).date().isoformat()
-    except (ValueError, OverflowError) as error:
-        raise ValueError(f"has an unreadable date {value!r} ({error}); skipped") from None
+    if isinstance(value, list):
+        return joiner.join(text for text in (_text(item) for item in value) if text)
+    return str(value).strip()
 
 
 def _plain(value):

@@ -1,6 +1,8 @@
 """Fixtures: the real bundled corpus indexed once per session with the real model, and its front ends."""
 
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -28,6 +30,32 @@ def shared_dir() -> Path:
             pytest.fail(f"CI must have {SHARED} beside the checkout")
         pytest.skip(f"{SHARED} is not beside this checkout; its data sets are needed here")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def globenewswire_dataset(shared_dir, tmp_path_factory) -> Path:
+    """The 4,329 real GlobeNewswire releases as a BEIR data set with our judged queries, each
+    release in the nested shape users hand us (``{"_id", "title", "text", "metadata": {…}}``),
+    written by ``bench/globenewswire.py``."""
+    out = tmp_path_factory.mktemp("globenewswire")
+    script = ROOT / "bench" / "globenewswire.py"
+    releases = shared_dir / "data" / "globenewswire-biotech" / "releases.csv"
+    subprocess.run([sys.executable, str(script), str(out), "--releases", str(releases)], check=True)
+    return out
+
+
+@pytest.fixture(scope="session")
+def globenewswire_index(globenewswire_dataset, tmp_path_factory) -> Path:
+    """The GlobeNewswire releases, really indexed (about a minute and a half on two cores)."""
+    directory = tmp_path_factory.mktemp("globenewswire-index")
+    reindex(globenewswire_dataset / "corpus.jsonl", directory, show_progress=False)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def globenewswire(globenewswire_index) -> Searcher:
+    """A searcher over the real GlobeNewswire releases."""
+    return Searcher(globenewswire_index)
 
 
 @pytest.fixture(scope="session")
