@@ -10,6 +10,7 @@ An index directory holds numbered generations and a ``CURRENT`` file naming the 
         vectors.npy           float32, L2-normalised, one row per chunk (row = chunk id)
         store.sqlite          documents and chunk texts
         aliases.json          name ↔ code pairs mined from the corpus, each with its document
+        vocabulary.json       plain words as written → documents holding them (search.spelling)
 
 Whoosh numbers its documents in the order they were added; chunks are added in chunk-id
 order and segments are never merged, so a Whoosh document number *is* a chunk id (the reader
@@ -31,13 +32,14 @@ from search.errors import IndexMismatchError, IndexNotFoundError
 from search.facets import FILTER_FACETS
 from search.filters import facet_field
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 CURRENT_FILE = "CURRENT"
 MANIFEST_FILE = "manifest.json"
 KEYWORD_DIR = "keyword"
 VECTORS_FILE = "vectors.npy"
 STORE_FILE = "store.sqlite"
 MINED_ALIASES_FILE = "aliases.json"
+VOCABULARY_FILE = "vocabulary.json"
 LOCK_FILE = ".reindex.lock"
 GENERATION_PREFIX = "gen-"
 DEFAULT_INDEX_DIR = "index"
