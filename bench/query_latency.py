@@ -24,9 +24,7 @@ from search.query import parse
 
 QUERIES = Path(__file__).resolve().parent / "judged" / "globenewswire" / "queries.jsonl"
 MODES = ("keyword", "semantic", "hybrid")
-# read_ahead: the hybrid page as the keyword list ranks it, read while the model runs (inside retrieval)
-STAGES = ("parse", "encode", "keyword", "read_ahead", "vector", "retrieval", "fusion", "facets", "snippets", "total")
-CANDIDATES = 100  # what each retriever returns for a first page (search.engine.MIN_CANDIDATES)
+STAGES = ("parse", "encode", "keyword", "vector", "retrieval", "fusion", "facets", "snippets", "total")
 
 
 def main() -> None:
@@ -83,14 +81,15 @@ def interleaved_timings(searcher: Searcher, queries: list[str], rounds: int) -> 
 
 
 def parts_alone(opened, query: str) -> dict[str, float]:
-    """Milliseconds to encode ``query``, to run its keyword search and to scan the matrix, each alone."""
+    """Milliseconds to encode ``query``, to run its keyword search and to scan the matrix, each
+    alone, each for the whole list a query retrieves (every keyword match, every row above the cut)."""
     parsed = parse(query, opened.schema, opened.aliases)
     started = time.perf_counter()
     vector = opened.encoder.encode([parsed.semantic_text])[0]
     encoded = time.perf_counter()
-    opened.keyword_hits(parsed, CANDIDATES)
+    opened.keyword_hits(parsed, None)
     searched = time.perf_counter()
-    semantic.semantic_search(opened.vectors, vector, CANDIDATES, opened.facets.live)
+    semantic.semantic_search(opened.vectors, vector, None, opened.facets.live)
     scanned = time.perf_counter()
     return {"encode": _ms(encoded - started), "keyword": _ms(searched - encoded), "vector": _ms(scanned - searched)}
 

@@ -5,6 +5,7 @@ import os
 import queue
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +22,13 @@ from search.fusion import (
     EMPTY,
     Fused,
     Ranked,
+    among,
     best_per_document,
     convex_combination,
     ranked_list,
     reciprocal_rank_fusion,
     single_list,
+    unranked,
 )
 from search.index_format import (
     CURRENT_FILE,
@@ -44,20 +47,16 @@ from search.results import (
     found_with,
     highlight_spans,
     hit_record,
-    likely_documents,
     passages_by_document,
 )
+from search.spelling import load_speller
 from search.term_arrays import TermArrays
 from search.understanding import Interpretation, boost
 
-# Chunks each retriever returns: enough that, reduced to documents, they still hold k documents.
-MIN_CANDIDATES = 100
-CANDIDATES_PER_DOCUMENT = 3
-
-# all-MiniLM-L6-v2 puts unrelated short texts at cosine ≈ 0.0–0.2 from a query: semantic hits
-# below this are dropped as noise (a passage the keyword side found still comes through it).
-MIN_SEMANTIC_SCORE = 0.25
 MAX_PROGRAMME_NAME = 100
+# The most documents ``Searcher.all_hits`` lists (an export), and how many it reads at a time.
+MAX_EXPORT = 10_000
+EXPORT_BATCH = 200
 
 # Cores one query's encoding may use: a short query gains little from a second core, which
 # the keyword search of the same query (and other users' requests) can use instead.
@@ -65,9 +64,6 @@ QUERY_THREADS = 1
 # Whoosh searchers one generation lends out at a time (see OpenGeneration.keyword_searcher).
 KEYWORD_SEARCHERS = os.cpu_count() or 1
 
-# How long a hybrid query's keyword search waits for the semantic side to start (see
-# ``Searcher.retrieve``); when every semantic thread is busy, it goes ahead.
-SEMANTIC_HEAD_START_S = 0.002
 # Runs the semantic side of hybrid queries beside the keyword side (see ``Searcher.retrieve``);
 # one thread per core is enough, the encoder passes one query at a time anyway.
 _SEMANTIC_THREADS = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="semantic")
@@ -86,7 +82,6 @@ class OpenGeneration:
         self.analyzer = self.schema["text"].analyzer
         self.vectors = np.load(generation.vectors_path, mmap_mode="r", allow_pickle=False)
         semantic.set_scan_threads(len(self.vectors), keyword.configured_backend())
-        self.splits_scan = semantic.splits_scan(len(self.vectors), keyword.configured_backend())
         self.encoder = get_encoder(generation.manifest["model"], generation.path.parent / ENCODERS_DIR, QUERY_THREADS)
         self._local = threading.local()
         self._idle_searchers: queue.SimpleQueue = queue.SimpleQueue()
@@ -99,6 +94,7 @@ class OpenGeneration:
                 self.term_arrays = TermArrays(searcher, keyword.WEIGHTING.K1, keyword.WEIGHTING.B, live)
         mined = read_mined_aliases(generation.path / MINED_ALIASES_FILE)
         self.aliases = AliasTable(read_alias_file() + mined, self.analyzer)
+        self.speller = load_speller(generation)
 
     @contextlib.contextmanager
     def keyword_searcher(self):
@@ -115,12 +111,29 @@ class OpenGeneration:
             finally:
                 self._idle_searchers.put(searcher)
 
-    def keyword_hits(self, parsed: ParsedQuery, limit: int, allowed=None) -> list[tuple[int, float]]:
+    def keyword_hits(self, parsed: ParsedQuery, limit: int | None, allowed=None) -> list[tuple[int, float]]:
         """``search.keyword.keyword_search`` by the configured backend (Whoosh for a query the
         numpy backend does not score)."""
         with self.keyword_searcher() as searcher:
             hits = None if self.term_arrays is None else self.term_arrays.search(searcher, parsed, limit, allowed)
             return hits if hits is not None else keyword.keyword_search(searcher, parsed, limit, allowed)
+
+    def absent_words(self, parsed: ParsedQuery) -> list[str]:
+        """The query's own words and phrases that no passage holds under any of their names
+        (the word itself or an alias expansion), whatever the filters."""
+        with self.keyword_searcher() as searcher:
+            return [
+                text
+                for text, clause in parsed.words
+                if not any(keyword.matches_any(searcher, name, self.facets.live) for name in parsed.names_of(clause))
+            ]
+
+    def holds_word(self, word: str) -> bool:
+        """Whether the keyword index holds every term ``word`` analyses to (and it has one)."""
+        terms = [token.text for token in self.analyzer(word)]
+        with self.keyword_searcher() as searcher:
+            reader = searcher.reader()
+            return bool(terms) and all(("text", term) in reader for term in terms)
 
     @property
     def store(self):
@@ -186,21 +199,19 @@ class Searcher:
     def run(self, request: SearchRequest) -> dict:
         """One page of the result list, its facet counts, and how the query was read.
 
-        The result list is every document the retrievers found, fused, boosted by query
+        The result list is every document the retrievers found (every keyword match and every
+        semantic hit above the query's cut, under the filters), fused, boosted by query
         understanding, with near-duplicates folded into their best-ranked version; ``total``
-        counts it, the facets count its documents, ``sort`` orders it, and a page is a slice.
+        counts it and the facets count its documents, the same on every page; ``sort`` orders
+        it, and a page is a slice. An empty query lists what the filters let through, newest
+        first. ``notice`` says in words what the query named that no document holds.
         """
         started = time.perf_counter()
-        retrieval = self.retrieve(request)
+        retrieval, fused, ranked = self._result_list(request)
         facets = retrieval.opened.facets
-        stage = time.perf_counter()
-        fused = self.rank(request, retrieval)
-        ranked = collapse_duplicates(fused, facets.group_numbers)
-        if request.sort == "date":  # newest first; a day's documents in relevance order
-            ranked = ranked.taken(np.argsort(-facets.date_order[ranked.keys], kind="stable"))
         page = ranked.taken(slice((request.page - 1) * request.k, request.depth))
         versions = found_with(fused, page.keys, facets.group_numbers)
-        retrieval.timing["fusion_ms"] = _elapsed_ms(stage)
+        retrieval.timing["fusion_ms"] = round(_elapsed_ms(started) - retrieval.timing["retrieval_ms"], 2)
         stage = time.perf_counter()
         counts = facets.counts(ranked.keys, request.filters.selected)
         retrieval.timing["facets_ms"] = _elapsed_ms(stage)
@@ -210,16 +221,39 @@ class Searcher:
         return {
             "query": request.query,
             "mode": request.mode,
-            "sort": request.sort,
+            "sort": "date" if request.browses else request.sort,
             "k": request.k,
             "page": request.page,
             "total": len(ranked),
+            "notice": _notice(retrieval.absent, len(ranked)),
+            "suggestion": retrieval.suggestion,
             "also_searched": retrieval.parsed.also_searched,
             "interpretation": retrieval.interpretation.as_list(),
             "facets": counts,
             "timing": timing,
             "hits": hits,
         }
+
+    def all_hits(self, request: SearchRequest, limit: int = MAX_EXPORT) -> Iterator[dict]:
+        """The whole result list of ``request`` (not one page), at most ``limit`` documents, in
+        order, each as a page shows a hit: for exports. Reads ``EXPORT_BATCH`` documents at a
+        time, so that an export streams."""
+        retrieval, fused, ranked = self._result_list(request)
+        group_numbers = retrieval.opened.facets.group_numbers
+        for first in range(0, min(limit, len(ranked)), EXPORT_BATCH):
+            batch = ranked.taken(slice(first, min(first + EXPORT_BATCH, limit)))
+            yield from self._hits(retrieval, batch, found_with(fused, batch.keys, group_numbers), first + 1)
+
+    def _result_list(self, request: SearchRequest) -> tuple["Retrieval", Fused, Fused]:
+        """The retrieval, its fused documents (by number) and the result list: those with
+        near-duplicates folded, in the order the request sorts by."""
+        retrieval = self.browse(request) if request.browses else self.retrieve(request)
+        facets = retrieval.opened.facets
+        fused = self.rank(request, retrieval)
+        ranked = collapse_duplicates(fused, facets.group_numbers)
+        if request.sort == "date" or request.browses:  # newest first; a day's documents in relevance order
+            ranked = ranked.taken(np.argsort(-facets.date_order[ranked.keys], kind="stable"))
+        return retrieval, fused, ranked
 
     def document(self, doc_id: str, query: str = "", chunk_id: int | None = None) -> dict:
         """A whole announcement: metadata, entities, body, passages; the passage ``chunk_id`` (a
@@ -264,69 +298,65 @@ class Searcher:
 
         In hybrid mode the semantic side (encoding the query, scanning the matrix) runs on a
         second thread while this one runs the keyword search: the model and the matrix product
-        work outside Python's interpreter lock, the keyword search mostly inside it. The keyword
-        search waits until the model has started (``SEMANTIC_HEAD_START_S`` at most): once it
-        holds the lock, the other thread could not even start before Python's switch interval
-        (5 ms) took it back. While the model still runs, this thread reads the query's entities
-        and the page the keyword list alone would show, which is most of the fused page: the
-        answer is then mostly built when the semantic hits arrive. The query's aliases only
-        change the keyword side, so they are looked up after the model has started, too. Then
-        this thread computes half the matrix product if the index is split-scanned
-        (``semantic.SplitScan``), instead of waiting; ``vector_ms`` includes waiting for it.
+        work outside Python's interpreter lock, the keyword search mostly inside it. The query's
+        aliases only change the keyword side, so they are expanded while the model runs.
+
+        Two kinds of semantic hit are dropped as filler. When no document holds any of the
+        query's words, the hits are only what lies closest to unknown words (the notice says
+        so). When a hybrid query names a drug or a target, a document holding none of its words
+        (nor their aliases) is not about that drug or target, however close its meaning: a
+        name alone embeds poorly (for ``TROP2`` the one release naming it sits at cosine 0.21
+        on the GlobeNewswire releases, eighteen T2 Biosystems releases at 0.30–0.39).
         """
         opened = self._current()
         timing: dict[str, float] = {}
         started = time.perf_counter()
         parsed = read_query(request.query, opened.schema)
-        timing["parse_ms"] = _elapsed_ms(started)
-        candidates = max(MIN_CANDIDATES, CANDIDATES_PER_DOCUMENT * request.depth)
-        semantic_hits = keyword_hits = EMPTY
-        semantic_side = scan = None
+        semantic_side = None
         if request.mode in ("hybrid", "semantic") and parsed.semantic_text:
             clauses = _clause_chunks(opened, parsed)
-            encoding = threading.Event()
-            scan = semantic.SplitScan(opened.vectors) if opened.splits_scan else None
             semantic_side = _SEMANTIC_THREADS.submit(
-                self._semantic_hits, opened, parsed.semantic_text, request, candidates, clauses, timing, encoding, scan
+                self._semantic_hits, opened, parsed.semantic_text, request, clauses, timing
             )
-            if scan is not None:  # whether the model failed or the task never ran, stop helping
-                semantic_side.add_done_callback(lambda _: scan.release())
-            encoding.wait(SEMANTIC_HEAD_START_S)
         if request.aliases:
-            stage = time.perf_counter()
             parsed = with_aliases(parsed, opened.schema, opened.aliases)
-            timing["parse_ms"] += _elapsed_ms(stage)
-        reader = ResultReader(opened.store, opened.facets.group_of, parsed.terms)
+        timing["parse_ms"] = _elapsed_ms(started)
+        keyword_hits = semantic_hits = EMPTY
         if request.mode in ("hybrid", "keyword"):
             stage = time.perf_counter()
-            keyword_hits = ranked_list(opened.keyword_hits(parsed, candidates, request.filters.keyword_filter()))
+            keyword_hits = ranked_list(opened.keyword_hits(parsed, None, request.filters.keyword_filter()))
             timing["keyword_ms"] = _elapsed_ms(stage)
-        interpretation = Interpretation.of(parsed.semantic_text) if request.interpret else Interpretation()
+        absent = opened.absent_words(parsed)
+        named = Interpretation.of(parsed.semantic_text)
+        interpretation = named if request.interpret else Interpretation()
         if semantic_side is not None:
-            if request.sort == "relevance" and len(keyword_hits[0]) and not semantic_side.done():
-                stage = time.perf_counter()
-                self._read_likely_page(opened, reader, keyword_hits, request)
-                timing["read_ahead_ms"] = _elapsed_ms(stage)
-            if scan is not None:
-                scan.help()  # half the matrix, on this core, which would only wait otherwise
             semantic_hits = semantic_side.result()
+            if len(absent) == len(parsed.words):
+                semantic_hits = EMPTY
+            elif named.names_a_product_or_target() and request.mode == "hybrid":
+                semantic_hits = _of_documents(semantic_hits, keyword_hits, opened.facets.chunk_document)
+        suggestion = opened.speller.suggest(request.query, opened.holds_word) if absent else None
         timing["retrieval_ms"] = _elapsed_ms(started)
-        return Retrieval(opened, parsed, interpretation, keyword_hits, semantic_hits, reader, timing)
+        return Retrieval(opened, parsed, interpretation, keyword_hits, semantic_hits, absent, suggestion, timing)
 
-    @staticmethod
-    def _read_likely_page(opened: OpenGeneration, reader: ResultReader, keyword_hits: Ranked, request: SearchRequest):
-        """Have ``reader`` read the documents and passages of the requested page as the keyword
-        list alone ranks it (see ``retrieve``)."""
-        first = (request.page - 1) * request.k
-        page = likely_documents(keyword_hits, opened.facets)[first : first + request.k]
-        reader.read(passages_by_document(keyword_hits, EMPTY, opened.facets, page))
+    def browse(self, request: SearchRequest) -> "Retrieval":
+        """What an empty query lists: every document the filters let through, each with its
+        first passage (as a keyword list of score 0, for ``rank``)."""
+        opened = self._current()
+        started = time.perf_counter()
+        documents = np.flatnonzero(request.filters.document_mask(opened.facets))
+        passages = (opened.facets.first_chunks[documents], np.zeros(len(documents)))
+        timing = {"retrieval_ms": _elapsed_ms(started)}
+        return Retrieval(opened, read_query("", opened.schema), Interpretation(), passages, EMPTY, [], None, timing)
 
     @staticmethod
     def rank(request: SearchRequest, retrieval: "Retrieval") -> Fused:
         """Every document of a retrieval (by number), fused by the request's method and boosted
-        by what the query names, best first."""
+        by what the query names, best first (a browse's unscored, in document order)."""
         facets = retrieval.opened.facets
         keyword_documents = best_per_document(retrieval.keyword, facets.chunk_document)
+        if request.browses:
+            return unranked(keyword_documents[0])
         semantic_documents = best_per_document(retrieval.semantic, facets.chunk_document)
         fused = fuse(request, keyword_documents, semantic_documents)
         return boost(fused, retrieval.interpretation, facets.documents_naming)
@@ -336,22 +366,15 @@ class Searcher:
         opened: OpenGeneration,
         text: str,
         request: SearchRequest,
-        candidates: int,
         clauses: tuple[set[int] | None, set[int] | None],
         timing: dict,
-        encoding: threading.Event,
-        scan: semantic.SplitScan | None,
     ) -> Ranked:
-        """Cosine top chunks for ``text`` that pass the filters and hold the query's required
-        clauses (``clauses[0]``, the chunks that do) but not its excluded ones (``clauses[1]``);
-        those below ``MIN_SEMANTIC_SCORE`` are dropped as noise. Sets ``encoding`` as the model
-        starts; scans the matrix with ``scan`` when there is one (the request thread helps);
-        records ``encode_ms`` and ``vector_ms`` in ``timing``."""
+        """The chunks whose cosine with ``text`` clears the query's cut (``semantic.cosine_cut``),
+        best first, that pass the filters and hold the query's required clauses (``clauses[0]``,
+        the chunks that do) but not its excluded ones (``clauses[1]``); records ``encode_ms``
+        and ``vector_ms`` in ``timing``."""
         started = time.perf_counter()
-        encoding.set()  # the model is about to run: the keyword search may start (see ``retrieve``)
         query_vector = opened.encoder.encode([text])[0]
-        if scan is not None:
-            scan.offer(query_vector)
         timing["encode_ms"] = _elapsed_ms(started)
         started = time.perf_counter()
         mask = request.filters.chunk_mask(opened.facets)
@@ -366,20 +389,17 @@ class Searcher:
                 mask &= allowed
             if excluded is not None:
                 mask[list(excluded)] = False
-        if scan is not None:
-            chunk_ids, scores = semantic.top_rows(scan.scores(), candidates, mask)
-        else:
-            chunk_ids, scores = semantic.semantic_search(opened.vectors, query_vector, candidates, mask)
+        hits = semantic.semantic_search(opened.vectors, query_vector, mask, opened.facets.live)
         timing["vector_ms"] = _elapsed_ms(started)
-        kept = scores >= MIN_SEMANTIC_SCORE
-        return chunk_ids[kept], scores[kept]
+        return hits
 
     @staticmethod
     def _hits(retrieval: "Retrieval", page: Fused, versions: dict[int, list[int]], first_rank: int):
         """A page of ranked documents as results, each with its best passages (by RRF of the
         two lists) and the other versions of its news (``versions``: those found, by number)."""
-        reader, doc_ids = retrieval.reader, retrieval.opened.facets.doc_ids
-        passages_of = passages_by_document(retrieval.keyword, retrieval.semantic, retrieval.opened.facets, page.keys)
+        opened, doc_ids = retrieval.opened, retrieval.opened.facets.doc_ids
+        passages_of = passages_by_document(retrieval.keyword, retrieval.semantic, opened.facets, page.keys)
+        reader = ResultReader(opened.store, opened.facets.group_of, retrieval.parsed.terms)
         reader.read(passages_of)
         hits = []
         for position, number in enumerate(page.keys.tolist()):
@@ -390,6 +410,13 @@ class Searcher:
             found = [doc_ids[other] for other in versions[number]]
             hits.append(hit_record(first_rank + position, fused, document, passages, others, found))
         return hits
+
+
+def _of_documents(hits: Ranked, keyword_hits: Ranked, chunk_document: np.ndarray) -> Ranked:
+    """The chunks of ``hits`` whose documents have a chunk among ``keyword_hits``."""
+    documents = np.unique(chunk_document[keyword_hits[0]])
+    kept = among(chunk_document[hits[0]], documents)
+    return hits[0][kept], hits[1][kept]
 
 
 def _clause_chunks(opened: OpenGeneration, parsed: ParsedQuery) -> tuple[set[int] | None, set[int] | None]:
@@ -433,7 +460,8 @@ class Retrieval:
     interpretation: Interpretation
     keyword: Ranked  # chunk ids and scores, best first
     semantic: Ranked
-    reader: ResultReader  # what the results show, read once (see ``Searcher.retrieve``)
+    absent: list[str]  # the query's words no document holds (``OpenGeneration.absent_words``)
+    suggestion: str | None  # the query with its unknown words corrected (``search.spelling``)
     timing: dict[str, float]
 
 
@@ -444,6 +472,16 @@ def fuse(request: SearchRequest, keyword_hits: Ranked, semantic_hits: Ranked) ->
     if request.fusion == "rrf":
         return reciprocal_rank_fusion(keyword_hits, semantic_hits, request.rrf_k)
     return convex_combination(keyword_hits, semantic_hits, request.keyword_weight)
+
+
+def _notice(absent: list[str], total: int) -> str:
+    """What to tell a user whose query names something no document holds, or ""."""
+    if not absent:
+        return ""
+    named = " or ".join(f"“{word}”" for word in absent)
+    if not total:
+        return f"No document mentions {named}."
+    return f"No document mentions {named}; showing {total:,} related {'document' if total == 1 else 'documents'}."
 
 
 def _elapsed_ms(since: float) -> float:

@@ -19,12 +19,14 @@ from search.understanding import KIND_LABELS, entity_key
 # come from the document's header; ``year`` from its date.
 FACETS = {
     "event": ("Event", "event"),
+    "designation": ("Designation", "designations"),
     "regulator": ("Regulator", "regulators"),
     "modality": ("Modality", "modalities"),
     "target": ("Target", "targets"),
     "indication": ("Indication", "indications"),
     "phase": ("Phase", "phases"),
     "drug": ("Drug", "drug_codes"),
+    "territory": ("Deal territory", "territories"),
     "company": ("Company", None),
     "source": ("Source", None),
     "year": ("Year", None),
@@ -146,9 +148,13 @@ class FacetIndex:
         return np.unique(self.dates, return_inverse=True)[1].astype(np.int64)
 
     @functools.cached_property
-    def chunk_dates(self) -> np.ndarray:
-        """Chunk id → its document's date."""
-        return self.dates[self.chunk_document]
+    def first_chunks(self) -> np.ndarray:
+        """Document number → its first passage's chunk id (chunk ids follow document order)."""
+        chunks = np.arange(len(self.chunk_document)) if self.live is None else np.flatnonzero(self.live)
+        documents, first = np.unique(self.chunk_document[chunks], return_index=True)
+        first_chunks = np.zeros(len(self.doc_ids), dtype=np.int64)
+        first_chunks[documents] = chunks[first]
+        return first_chunks
 
     @functools.cached_property
     def programme_index(self) -> dict[str, list[str]]:
@@ -176,11 +182,6 @@ class FacetIndex:
                     allowed[self.keys[name].get(value_key(value), [])] = True
                 mask &= allowed
         return mask
-
-    def chunk_mask(self, selected: dict[str, tuple[str, ...]]) -> np.ndarray | None:
-        """The chunks of the documents ``document_mask`` lets through."""
-        documents = self.document_mask(selected)
-        return None if documents is None else documents[self.chunk_document]
 
     def documents_naming(self, kind: str, value: str) -> np.ndarray:
         """The numbers of the documents whose entities of ``kind`` include ``value``."""

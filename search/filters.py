@@ -54,13 +54,18 @@ class Filters:
 
     def chunk_mask(self, facet_index: FacetIndex) -> np.ndarray | None:
         """Which chunk rows pass, or None when nothing filters."""
+        documents = self.document_mask(facet_index)
+        return None if documents is None else documents[facet_index.chunk_document]
+
+    def document_mask(self, facet_index: FacetIndex) -> np.ndarray | None:
+        """Which documents (by number) pass, or None when nothing filters."""
         if not self:
             return None
-        dates = facet_index.chunk_dates
+        dates = facet_index.dates
         mask = np.ones(len(dates), dtype=bool)
         if self.date_from:
             mask &= dates >= self.date_from
         if self.date_to:
             mask &= (dates <= self.date_to) & (dates != "")
-        by_facet = facet_index.chunk_mask(self.selected)
+        by_facet = facet_index.document_mask(self.selected)
         return mask if by_facet is None else mask & by_facet

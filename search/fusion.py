@@ -173,6 +173,14 @@ def convex_combination(keyword: Ranked, semantic: Ranked, alpha: float = 0.5) ->
     return fused.best_first()
 
 
+def unranked(keys: np.ndarray) -> Fused:
+    """``keys`` in their order with no scores: a list no retriever ranked (a browse)."""
+    fused = _breakdown((keys, np.zeros(len(keys))), EMPTY)
+    fused.keyword_ranks[:] = 0
+    fused.keyword_scores[:] = np.nan
+    return fused
+
+
 def single_list(keyword: Ranked, semantic: Ranked) -> Fused:
     """No fusion: one retriever's list (the other is empty), its own score as the score."""
     fused = _breakdown(keyword, semantic)

@@ -25,21 +25,45 @@ def configured_backend() -> str:
     return settings.choice("CLINSEARCH_KEYWORD", BACKENDS, DEFAULT_BACKEND)
 
 
-def keyword_search(searcher: WhooshSearcher, parsed: ParsedQuery, limit: int, allowed: query.Query | None = None):
-    """The top ``limit`` chunks as ``(chunk_id, bm25f_score)``, best first, among those that match
-    ``allowed`` (the request's filters) and the query's required clauses, minus its excluded ones.
+def keyword_search(
+    searcher: WhooshSearcher, parsed: ParsedQuery, limit: int | None, allowed: query.Query | None = None
+):
+    """The top ``limit`` chunks (all when None) as ``(chunk_id, bm25f_score)``, best first, among
+    those that match ``allowed`` (the request's filters) and the query's required clauses, minus
+    its excluded ones.
     """
-    if parsed.keyword is query.NullQuery:
+    scoring = without_unmatched(searcher, parsed.keyword)
+    if scoring is query.NullQuery:
         return []
     constraints = [constraint for constraint in (allowed, parsed.required) if constraint is not None]
     results = searcher.search(
-        parsed.keyword,
+        scoring,
         limit=limit,
         filter=query.And(constraints) if constraints else None,
         mask=parsed.excluded,
     )
     # A Whoosh document number is the chunk id (search.index_format): no stored field to read.
     return [(hit.docnum, hit.score) for hit in results]
+
+
+def without_unmatched(searcher: WhooshSearcher, scoring: query.Query) -> query.Query:
+    """``scoring`` without the clauses of its top ``Or`` that match nothing, and without the
+    ``Or`` when one clause is left: Whoosh's coordination factor over one clause is 0, so an
+    alias expansion that matched nothing zeroed every score of the user's word."""
+    if not isinstance(scoring, query.Or):
+        return scoring
+    kept = [clause for clause in scoring.subqueries if clause.matcher(searcher).is_active()]
+    if len(kept) == len(scoring.subqueries):
+        return scoring
+    if len(kept) <= 1:
+        return kept[0] if kept else query.NullQuery
+    return query.Or(kept, boost=scoring.boost, scale=scoring.scale)
+
+
+def matches_any(searcher: WhooshSearcher, clause: query.Query, live) -> bool:
+    """Whether any chunk not deleted (``live``: chunk id → not deleted, None when none is) matches
+    ``clause``; stops at the first."""
+    return any(live is None or live[number] for number in clause.docs(searcher))
 
 
 def matching_chunks(searcher: WhooshSearcher, constraint: query.Query) -> set[int]:

@@ -35,7 +35,10 @@ _CLAUSE = re.compile(
 class ParsedQuery:
     """A query taken apart: the Whoosh query that scores, the text to embed, the constraints a
     passage must meet (``required``) or must not (``excluded``), and the expansions.
-    ``optional`` holds the scoring clauses that are not required (alias expansions included)."""
+    ``optional`` holds the scoring clauses that are not required (alias expansions included);
+    ``words`` the user's own positive words and phrases with their clauses, and ``aliases`` the
+    clauses of the expansions of each (keyed by the analysed terms they expand), so that a word
+    no passage holds, under any of its names, can be told to the user."""
 
     keyword: whoosh_query.Query
     semantic_text: str
@@ -44,6 +47,14 @@ class ParsedQuery:
     also_searched: list[str] = field(default_factory=list)
     terms: set[str] = field(default_factory=set)
     optional: list[whoosh_query.Query] = field(default_factory=list)
+    words: list[tuple[str, whoosh_query.Query]] = field(default_factory=list)
+    aliases: dict[str, list[whoosh_query.Query]] = field(default_factory=dict)
+
+    def names_of(self, word_clause: whoosh_query.Query) -> list[whoosh_query.Query]:
+        """The clause of one of ``words`` and the clauses of its alias expansions."""
+        terms = {term for _field, term in word_clause.iter_all_terms()}
+        expanded = [clauses for key, clauses in self.aliases.items() if terms <= set(key.split())]
+        return [word_clause, *(clause for clauses in expanded for clause in clauses)]
 
 
 def parse(text: str, schema: Schema, aliases: AliasTable | None) -> ParsedQuery:
@@ -55,7 +66,7 @@ def parse(text: str, schema: Schema, aliases: AliasTable | None) -> ParsedQuery:
 def read_query(text: str, schema: Schema) -> ParsedQuery:
     """``text`` taken apart without alias expansion: all the semantic side needs, so that a
     hybrid query's model can start before the expansion (see ``search.engine.retrieve``)."""
-    optional, required, excluded, positive_text = [], [], [], []
+    optional, required, excluded, positive_text, words = [], [], [], [], []
     negate_next = False
     for match in _CLAUSE.finditer(text):
         sign, field_name, phrase, word = match["sign"], match["field"], match["phrase"], match["word"]
@@ -78,6 +89,7 @@ def read_query(text: str, schema: Schema) -> ParsedQuery:
             optional.append(clause)
         if not (sign == "-" or negate_next) and not field_name:
             positive_text.append(phrase if phrase is not None else word)
+            words.append((phrase if phrase is not None else word, clause))
         negate_next = False
     return ParsedQuery(
         keyword=_combine(optional, required),
@@ -86,15 +98,21 @@ def read_query(text: str, schema: Schema) -> ParsedQuery:
         excluded=whoosh_query.Or(excluded) if excluded else None,
         terms=_terms([*required, *optional]),
         optional=optional,
+        words=words,
     )
 
 
 def with_aliases(parsed: ParsedQuery, schema: Schema, aliases: AliasTable) -> ParsedQuery:
     """``parsed`` with the other names of the alias groups its words mention searched too."""
     expansions = aliases.expansions(parsed.semantic_text) if parsed.semantic_text else []
-    alias_queries = [q for q in (_clause_query(schema, None, e.text, True) for e in expansions) if q is not None]
+    clauses = [(expansion, _clause_query(schema, None, expansion.text, True)) for expansion in expansions]
+    alias_queries = [clause for _expansion, clause in clauses if clause is not None]
     if not alias_queries:
         return parsed
+    by_word: dict[str, list[whoosh_query.Query]] = {}
+    for expansion, clause in clauses:
+        if clause is not None:
+            by_word.setdefault(expansion.matched, []).append(clause)
     # Highlight the user's words and one-word aliases; words of a phrase alias ("cell" of
     # "chimeric antigen receptor T cell") would light up everywhere on their own.
     one_word = [alias for alias in alias_queries if isinstance(alias, whoosh_query.Term)]
@@ -108,6 +126,8 @@ def with_aliases(parsed: ParsedQuery, schema: Schema, aliases: AliasTable) -> Pa
         also_searched=[expansion.text for expansion in expansions],
         terms=parsed.terms | _terms(one_word),
         optional=optional,
+        words=parsed.words,
+        aliases=by_word,
     )
 
 

@@ -34,7 +34,8 @@ class SearchRequest:
     """What to search for and how.
 
     Attributes:
-        query: the user's words, with the syntax of ``search.query``.
+        query: the user's words, with the syntax of ``search.query``; empty to browse: every
+            document that passes the filters, newest first (at least one filter is then needed).
         k: how many documents a page holds (1–100).
         page: which page of the result list (from 1; page × k at most 1000).
         sort: ``relevance`` or ``date`` (newest first).
@@ -63,8 +64,10 @@ class SearchRequest:
     def __post_init__(self):
         query = " ".join((self.query or "").split())
         object.__setattr__(self, "query", query)
-        if not query:
-            raise QueryError("the query is empty: type a drug, target, indication or event")
+        if not query and not self.filters:
+            raise QueryError(
+                "the query is empty: type a drug, target, indication or event, or choose a filter to browse"
+            )
         if len(query) > MAX_QUERY_LENGTH:
             raise QueryError(f"the query is {len(query)} characters long; the limit is {MAX_QUERY_LENGTH}")
         _one_of("mode", self.mode, MODES)
@@ -80,6 +83,11 @@ class SearchRequest:
             raise QueryError(f"alpha must be between 0 and 1; got {self.alpha}")
         if self.filters.date_from and self.filters.date_to and self.filters.date_from > self.filters.date_to:
             raise QueryError(f"date_from ({self.filters.date_from}) is after date_to ({self.filters.date_to})")
+
+    @property
+    def browses(self) -> bool:
+        """Whether this request lists what passes the filters rather than searching."""
+        return not self.query
 
     @property
     def keyword_weight(self) -> float:

@@ -4,7 +4,7 @@ import numpy as np
 
 from search import store
 from search.analysis import matching_spans
-from search.fusion import Fused, FusedHit, Ranked, among, best_per_document, reciprocal_rank_order
+from search.fusion import Fused, FusedHit, Ranked, among, reciprocal_rank_order
 
 MORE_PASSAGES_PER_DOCUMENT = 2
 
@@ -34,7 +34,7 @@ def passages_by_document(keyword: Ranked, semantic: Ranked, facets, documents: n
 
 def _fused_chunks(keyword: Ranked, semantic: Ranked) -> np.ndarray:
     """The chunks of both lists in RRF order; one list alone keeps its own order, which RRF
-    would give it (the page read ahead asks for the keyword list alone)."""
+    would give it."""
     if not len(semantic[0]):
         return keyword[0]
     if not len(keyword[0]):
@@ -42,18 +42,9 @@ def _fused_chunks(keyword: Ranked, semantic: Ranked) -> np.ndarray:
     return reciprocal_rank_order(keyword, semantic)
 
 
-def likely_documents(keyword: Ranked, facets) -> np.ndarray:
-    """The documents (numbers) the keyword list alone ranks, one per near-duplicate group, best
-    first: most of a hybrid page is among its first, since fusion weighs the keyword side more
-    (see ``Searcher.retrieve``)."""
-    documents, _ = best_per_document(keyword, facets.chunk_document)
-    return documents[first_of_each_group(documents, facets.group_numbers)]
-
-
 class ResultReader:
     """What one request's results show, read from the store once: documents with their
-    near-duplicate groups, titles and passages with their highlights. A hybrid query reads its
-    likely page while the semantic side still runs, then only what fusion changed."""
+    near-duplicate groups, titles and passages with their highlights."""
 
     def __init__(self, connection, group_of: dict[str, str], terms: set[str]):
         self._connection, self._group_of, self._terms = connection, group_of, terms

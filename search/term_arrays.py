@@ -74,7 +74,7 @@ class TermArrays:
             self._field_lengths(searcher, field)
 
     def search(
-        self, searcher: WhooshSearcher, parsed: ParsedQuery, limit: int, allowed: query.Query | None = None
+        self, searcher: WhooshSearcher, parsed: ParsedQuery, limit: int | None, allowed: query.Query | None = None
     ) -> list[tuple[int, float]] | None:
         """What ``search.keyword.keyword_search`` returns, or None when the query holds a kind
         of clause this backend does not score (the caller then asks Whoosh)."""
@@ -107,7 +107,10 @@ class TermArrays:
             if node.boost != 1:
                 combined.scores = combined.scores * node.boost
             terms = combined.words if isinstance(node, query.Or) and node.scale else 0
-            if terms:  # (when nothing matches, Whoosh adds no factor)
+            # When one clause alone matches anything, Whoosh drops the others and the Or around
+            # it, and with it the factor (which for a one-word clause would be 0: an alias that
+            # matches nothing zeroed the user's word).
+            if terms and sum(part.words > 0 for part in parts) > 1:
                 factor = (terms - 1) / terms
                 combined.scores = (combined.scores + (combined.matched - 1) / (terms - node.scale) ** 2) * factor
             return combined
@@ -244,12 +247,12 @@ def _intersection(parts: list[Scored]) -> Scored:
     return Scored(ids, np.asarray(scores, dtype=np.float64), np.asarray(matched, dtype=np.int32), words)
 
 
-def _best(ids: np.ndarray, scores: np.ndarray, limit: int) -> list[tuple[int, float]]:
-    """The ``limit`` best as ``(document number, score)``; of equal scores, the lower document
-    numbers first, as Whoosh's collector keeps them (``ids`` are ascending)."""
-    if limit <= 0:
+def _best(ids: np.ndarray, scores: np.ndarray, limit: int | None) -> list[tuple[int, float]]:
+    """The ``limit`` best (all when None) as ``(document number, score)``; of equal scores, the
+    lower document numbers first, as Whoosh's collector keeps them (``ids`` are ascending)."""
+    if limit is not None and limit <= 0:
         return []
-    if len(ids) > limit:
+    if limit is not None and len(ids) > limit:
         threshold = -np.partition(-scores, limit - 1)[limit - 1]
         above = np.flatnonzero(scores > threshold)
         tied = np.flatnonzero(scores == threshold)[: limit - len(above)]

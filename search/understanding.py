@@ -51,6 +51,11 @@ class Interpretation:
     def __bool__(self) -> bool:
         return bool(self.entities)
 
+    def names_a_product_or_target(self) -> bool:
+        """Whether the query names a drug (code or name) or a target: something a document
+        either names or is not about."""
+        return any(kind in ("drug_codes", "drug_names", "targets") for kind, _value in self.entities)
+
     def as_list(self) -> list[dict]:
         return [{"kind": KIND_LABELS[kind], "value": value} for kind, value in self.entities]
 

@@ -1,0 +1,153 @@
+"""Acceptance on the real GlobeNewswire releases, given in the nested BEIR shape users hand us.
+
+Each test pins one way the product failed an analyst on this corpus: metadata silently lost,
+filler instead of an honest zero, keyword scores zeroed by an absent alias, counts that changed
+while paging, no browsing by filter. Expected values come from the raw releases file, never
+from the code under test.
+"""
+
+import csv
+import json
+import re
+from collections import Counter
+from itertools import combinations
+
+import pytest
+from conftest import ROOT
+
+from search.engine import Searcher
+from search.errors import QueryError
+from search.facets import VALUES_SHOWN
+from search.filters import Filters
+from search.request import SearchRequest
+
+DUPLICATES = ROOT / "bench" / "judged" / "duplicates" / "groups.jsonl"
+RELEASE_NUMBER = re.compile(r"/news-release/\d{4}/\d\d/\d\d/(\d+)/")
+
+
+@pytest.fixture(scope="module")
+def releases(shared_dir) -> dict[str, dict]:
+    """The raw releases by release number, the first row of each (as the corpus is written)."""
+    rows = {}
+    with (shared_dir / "data" / "globenewswire-biotech" / "releases.csv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            rows.setdefault(RELEASE_NUMBER.search(row["link"]).group(1), row)
+    return rows
+
+
+def test_every_release_keeps_its_date_company_source_and_link(globenewswire, releases):
+    hits = list(globenewswire.all_hits(globenewswire_browse(date_from="1900-01-01")))
+    shown = [hit for hit in hits] + [version for hit in hits for version in hit["other_versions"]]
+    assert sorted(version["doc_id"] for version in shown) == sorted(releases)  # reposts fold into one hit
+    for version in shown:
+        row = releases[version["doc_id"]]
+        assert version["date"] == row["published_eastern"][:10]
+        assert (version["company"], version["url"], version["source"]) == (row["ticker"], row["link"], "GlobeNewswire")
+
+
+def globenewswire_browse(**filters) -> SearchRequest:
+    return SearchRequest("", k=10, filters=Filters.of(**filters))
+
+
+def test_a_date_filter_and_date_sort_hold_on_the_real_releases(globenewswire, releases):
+    answer = globenewswire.search("phase 3", k=50, sort="date", filters=Filters.of(date_from="2024-01-01"))
+    dates = [hit["date"] for hit in answer["hits"]]
+    assert dates and all(date >= "2024-01-01" for date in dates)
+    assert dates == sorted(dates, reverse=True)
+
+
+def test_year_and_company_facets_count_the_real_metadata(globenewswire, releases):
+    facets = globenewswire.search("vaccine", k=10)["facets"]
+    assert facets["year"]["values"] and facets["company"]["values"]
+    tickers = {row["ticker"] for row in releases.values()}
+    assert {value["value"] for value in facets["company"]["values"]} <= tickers
+
+
+def test_browsing_one_company_lists_each_of_its_releases_newest_first(globenewswire, releases):
+    ticker, expected = Counter(row["ticker"] for row in releases.values()).most_common(1)[0]
+    answer = globenewswire.search("", k=100, filters=Filters.of(company=(ticker,)))
+    listed = list(globenewswire.all_hits(globenewswire_browse(company=(ticker,))))
+    assert answer["total"] == len(listed) <= expected  # reposts of one release fold into one
+    assert {hit["company"] for hit in listed} == {ticker}
+    dates = [hit["date"] for hit in listed]
+    assert dates == sorted(dates, reverse=True)
+
+
+def test_an_empty_query_without_a_filter_is_refused(globenewswire):
+    with pytest.raises(QueryError, match="empty"):
+        globenewswire.search("")
+
+
+@pytest.mark.parametrize("query", ["orphan drug designation", "vaccine", "BCMA"])
+def test_totals_and_facet_counts_are_the_same_on_every_page_and_match_paging_to_the_end(globenewswire, query):
+    answers = [globenewswire.search(query, k=k, page=page) for k, page in ((10, 1), (50, 1), (10, 2), (10, 4))]
+    assert len({answer["total"] for answer in answers}) == 1
+    assert len({repr(answer["facets"]) for answer in answers}) == 1
+    total = answers[0]["total"]
+    listed = []
+    for page in range(1, 1000 // 100 + 1):
+        listed += [hit["doc_id"] for hit in globenewswire.search(query, k=100, page=page)["hits"]]
+    assert len(listed) == len(set(listed)) == min(total, 1000)
+    events = answers[0]["facets"]["event"]["values"]  # every document has one event
+    if len(events) < VALUES_SHOWN:
+        assert sum(value["count"] for value in events) == total
+
+
+@pytest.mark.parametrize("backend", ["numpy", "whoosh"])
+@pytest.mark.parametrize("query", ["BCMA", "NTLA-2002"])
+def test_an_alias_the_corpus_lacks_does_not_zero_the_keyword_scores(globenewswire_index, monkeypatch, backend, query):
+    monkeypatch.setenv("CLINSEARCH_KEYWORD", backend)
+    searcher = Searcher(globenewswire_index)
+    with_aliases = searcher.search(query, k=5, mode="keyword")["hits"]
+    without = searcher.search(query, k=5, mode="keyword", aliases=False)["hits"]
+    assert without[0]["keyword_score"] > 1
+    assert with_aliases[0]["keyword_score"] >= without[0]["keyword_score"]
+    assert [hit["doc_id"] for hit in with_aliases] == [hit["doc_id"] for hit in without]
+
+
+@pytest.mark.parametrize("query", ["xyzzyqq", "efgartigimod CIDP", "iptacopan PNH"])  # bench/judged/absent
+def test_a_query_of_words_no_release_holds_gets_an_honest_zero(globenewswire, query):
+    answer = globenewswire.search(query)
+    assert answer["total"] == 0 and answer["hits"] == []
+    assert answer["notice"].startswith("No document mentions") and query.split()[0] in answer["notice"]
+
+
+def test_a_target_no_release_mentions_is_said_in_words(globenewswire, releases):
+    assert not any("cldn18" in (row["title"] + row["summary"]).lower() for row in releases.values())
+    answer = globenewswire.search("CLDN18.2 ADC")
+    assert answer["notice"].startswith("No document mentions “CLDN18.2”")
+    assert f"showing {answer['total']:,} related" in answer["notice"]
+
+
+def test_a_target_one_release_mentions_is_not_buried_in_filler(globenewswire, releases):
+    mentioning = {number for number, row in releases.items() if "trop2" in (row["title"] + row["summary"]).lower()}
+    answer = globenewswire.search("TROP2", k=50)
+    assert answer["hits"][0]["doc_id"] in mentioning
+    t2 = [hit for hit in answer["hits"] if hit["company"] == "TTOO"]  # T2 Biosystems: shares only "T2"
+    assert len(t2) <= 3, [hit["title"] for hit in t2]
+
+
+def test_a_query_whose_words_are_all_present_carries_no_notice(globenewswire):
+    assert globenewswire.search("orphan drug designation")["notice"] == ""
+
+
+def test_reposts_and_translations_fold_into_one_hit(globenewswire, releases):
+    """Pair precision and recall against the hand-checked groups of bench/judged/duplicates
+    (0.862 and 0.789 when measured; none were found when the nested metadata was lost)."""
+    truth = [json.loads(line)["ids"] for line in DUPLICATES.read_text().splitlines() if line.strip()]
+    true_pairs = {pair for group in truth for pair in combinations(sorted(group), 2)}
+    group_of = globenewswire._current().facets.group_of
+    members: dict[str, list[str]] = {}
+    for doc_id, group in group_of.items():
+        members.setdefault(group, []).append(doc_id)
+    found = {pair for group in members.values() for pair in combinations(sorted(group), 2)}
+    assert len(found & true_pairs) / len(found) >= 0.8
+    assert len(found & true_pairs) / len(true_pairs) >= 0.75
+
+
+def test_a_misspelt_drug_gets_its_spelling_from_the_releases(globenewswire, releases):
+    assert any("pembrolizumab" in (row["title"] + row["summary"]).lower() for row in releases.values())
+    answer = globenewswire.search("pembrolizumb")
+    assert answer["suggestion"] == "pembrolizumab"
+    assert "pembrolizumb" in answer["notice"]
+    assert globenewswire.search("pembrolizumab")["suggestion"] is None
