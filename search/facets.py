@@ -52,6 +52,16 @@ EVENT_LABELS = {
     "conference_appearance": "Conference appearance",
     "other": "Other",
 }
+DESIGNATION_LABELS = {
+    "orphan": "Orphan drug",
+    "fast_track": "Fast Track",
+    "breakthrough": "Breakthrough therapy",
+    "prime": "PRIME",
+    "rmat": "RMAT",
+    "priority_review": "Priority review",
+    "rare_pediatric": "Rare pediatric disease",
+}
+VALUE_LABELS = {"event": EVENT_LABELS, "designation": DESIGNATION_LABELS}
 
 
 def value_key(value: str) -> str:
@@ -229,7 +239,7 @@ class FacetIndex:
             tally_of = {self.code_keys[code]: tally for code, tally in zip(codes, tallies, strict=True)}
             for key, value in chosen.items():
                 listed[key] = (value, tally_of.get(key, 0))
-        label_of = EVENT_LABELS if name == "event" else {}
+        label_of = VALUE_LABELS.get(name, {})
         values = [
             {"value": value, "label": label_of.get(value, value), "count": tally, "selected": key in chosen}
             for key, (value, tally) in listed.items()

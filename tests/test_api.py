@@ -3,12 +3,17 @@ CSV and the OpenAPI description — each checked against the others and the real
 
 import csv
 import io
+import json
+import re
 import xml.etree.ElementTree as ElementTree
 
 import pytest
 from bs4 import BeautifulSoup
 
+from indexer.build import reindex
 from search.facets import FILTER_FACETS
+from web import exports
+from web.app import create_app
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -107,12 +112,56 @@ def test_the_feed_is_atom_newest_first_and_matches_the_search(client):
     assert titles == [hit["title"] for hit in by_date]
 
 
-def test_the_csv_export_lists_the_page_of_results(client):
-    response = client.get("/export.csv?q=CRISPR&k=5")
+def test_the_csv_export_lists_the_results_in_order_with_their_entities(client):
+    rows = list(csv.DictReader(io.StringIO(client.get("/export.csv?q=CRISPR&k=5").data.decode())))
+    answer = client.get("/api/search?q=CRISPR&k=5").get_json()
+    assert len(rows) == answer["total"]
+    assert [row["doc_id"] for row in rows[:5]] == [hit["doc_id"] for hit in answer["hits"]]
+    first = answer["hits"][0]
+    assert rows[0]["event"] == first["entities"]["event"]
+    assert rows[0]["targets"] == "; ".join(first["entities"].get("targets", []))
+    assert set(first["entities"].get("drug_codes", [])) <= set(rows[0]["drugs"].split("; "))
+
+
+def test_the_exports_hold_the_whole_result_list_not_one_page(client):
+    total = client.get("/api/search?q=clinical trial results").get_json()["total"]
+    assert total > 100
+    response = client.get("/export.csv?q=clinical trial results")
+    assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.data.decode())))
-    hits = client.get("/api/search?q=CRISPR&k=5").get_json()["hits"]
-    assert [row["doc_id"] for row in rows] == [hit["doc_id"] for hit in hits]
-    assert rows[0]["event"] == hits[0]["entities"]["event"]
+    assert len(rows) == total and [int(row["rank"]) for row in rows] == list(range(1, total + 1))
+    lines = client.get("/export.jsonl?q=clinical trial results").data.decode().splitlines()
+    records = [json.loads(line) for line in lines]
+    assert len(records) == total and [record["doc_id"] for record in records] == [row["doc_id"] for row in rows]
+    assert list(records[0]) == list(rows[0]) and isinstance(records[0]["targets"], list)
+
+
+def test_an_export_of_filters_alone_is_the_whole_list_newest_first(client):
+    total = client.get("/api/search?event=approval").get_json()["total"]
+    rows = list(csv.DictReader(io.StringIO(client.get("/export.csv?event=approval").data.decode())))
+    records = [json.loads(line) for line in client.get("/export.jsonl?event=approval").data.decode().splitlines()]
+    assert len(rows) == len(records) == total > 10
+    assert all(row["event"] == "approval" for row in rows)
+    assert [row["date"] for row in rows] == sorted((row["date"] for row in rows), reverse=True)
+
+
+def test_the_page_links_to_the_exports_and_feed_of_the_same_search(client):
+    query_string = "q=approval&regulator=FDA&regulator=EMA"
+    total = client.get(f"/api/search?{query_string}").get_json()["total"]
+    soup = BeautifulSoup(client.get(f"/?{query_string}").data, "html.parser")
+    links = {link.get_text(): link["href"] for link in soup.select(".summary a")}
+    assert {"regulator=FDA", "regulator=EMA"} <= set(links["CSV"].split("?")[1].split("&"))
+    assert len(list(csv.DictReader(io.StringIO(client.get(links["CSV"]).data.decode())))) == total
+    assert len(client.get(links["JSON Lines"]).data.decode().splitlines()) == total
+    assert client.get(links["Atom feed"]).status_code == 200
+
+
+def test_a_feed_of_filters_alone_is_newest_first(client):
+    feed = ElementTree.fromstring(client.get("/feed?event=designation").data)
+    titles = [entry.find(f"{ATOM}title").text for entry in feed.findall(f"{ATOM}entry")]
+    hits = client.get("/api/search?event=designation").get_json()["hits"]
+    assert titles == [hit["title"] for hit in hits] and len(titles) == 10
+    assert "the chosen filters" in feed.find(f"{ATOM}title").text
 
 
 def test_openapi_describes_every_route_and_parameter(client, app):
@@ -121,9 +170,14 @@ def test_openapi_describes_every_route_and_parameter(client, app):
         rule.rule.replace("<path:name>", "{name}").replace("<doc_id>", "{doc_id}") for rule in app.url_map.iter_rules()
     }
     assert set(spec["paths"]) <= routes
-    assert {"/api/search", "/api/documents/{doc_id}", "/api/programmes/{name}", "/feed", "/export.csv"} <= set(
-        spec["paths"]
-    )
+    assert {
+        "/api/search",
+        "/api/documents/{doc_id}",
+        "/api/programmes/{name}",
+        "/feed",
+        "/export.csv",
+        "/export.jsonl",
+    } <= set(spec["paths"])
     names = {parameter["name"] for parameter in spec["paths"]["/api/search"]["get"]["parameters"]}
     assert names >= {
         "q",
@@ -138,6 +192,13 @@ def test_openapi_describes_every_route_and_parameter(client, app):
         "rrf_k",
         *FILTER_FACETS,
     }
+    assert {"designation", "territory"} <= names
+    query = next(
+        parameter for parameter in spec["paths"]["/api/search"]["get"]["parameters"] if parameter["name"] == "q"
+    )
+    assert not query["required"]  # an empty query browses by filters
+    results = spec["components"]["schemas"]["SearchResults"]["properties"]
+    assert {"notice", "suggestion"} <= set(results) and set(results) >= set(client.get("/api/search?q=x").get_json())
 
 
 @pytest.mark.parametrize(
@@ -149,10 +210,11 @@ def test_openapi_describes_every_route_and_parameter(client, app):
         "q=x&interpret=maybe",
         "q=x&date_to=2024-02-30",
         "q=" + "a" * 2001,
+        "q=",
     ],
 )
 def test_every_bad_parameter_is_a_400_on_every_endpoint(client, query_string):
-    paths = ["/api/search", "/export.csv"]
+    paths = ["/api/search", "/export.csv", "/export.jsonl"]
     if "page" not in query_string and "sort" not in query_string:
         paths.append("/feed")  # the feed is always page 1, newest first: it ignores page and sort
     for path in paths:
@@ -182,3 +244,60 @@ def test_a_document_with_markup_in_it_is_shown_as_text(client):
     response = client.get("/documents/%3Cscript%3Ealert(1)%3C%5Cscript%3E")
     assert response.status_code == 404
     assert "<script>alert(1)" not in response.data.decode() and "&lt;script&gt;alert(1)" in response.data.decode()
+
+
+@pytest.fixture(scope="module")
+def hostile_client(tmp_path_factory):
+    """An app over two announcements whose header fields hold spreadsheet formulas and control
+    characters, as a scraped or hostile source might."""
+    corpus = tmp_path_factory.mktemp("hostile") / "corpus.jsonl"
+    records = [
+        {
+            "_id": "formula",
+            "title": '\x00=HYPERLINK("http://example.com","zanubrutinib")',
+            "company": "@Evil Corp",
+            "source": "+Wire",
+            "date": "2025-01-02",
+            "text": "The FDA approved zanubrutinib for mantle cell lymphoma after a Phase 3 trial.",
+        },
+        {
+            "_id": "bell",
+            "title": "-1+1 zanubrutinib readout\x07 in \x1bfull",
+            "date": "2025-01-03",
+            "text": "Zanubrutinib met its primary endpoint in a Phase 3 trial in mantle cell lymphoma.",
+        },
+    ]
+    corpus.write_text("\n".join(json.dumps(record) for record in records), encoding="utf-8")
+    index = tmp_path_factory.mktemp("hostile-index")
+    reindex(corpus, index, show_progress=False)
+    return create_app({"INDEX": str(index), "TESTING": True}).test_client()
+
+
+def test_exported_cells_never_run_as_formulas_nor_carry_control_characters(hostile_client):
+    text = hostile_client.get("/export.csv?q=zanubrutinib").data.decode()
+    assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text)
+    rows = {row["doc_id"]: row for row in csv.DictReader(io.StringIO(text))}
+    assert rows["formula"]["title"] == '\'=HYPERLINK("http://example.com","zanubrutinib")'
+    assert rows["formula"]["company"] == "'@Evil Corp" and rows["formula"]["source"] == "'+Wire"
+    assert rows["bell"]["title"] == "'-1+1 zanubrutinib readout in full"
+
+
+def test_a_feed_of_titles_with_control_characters_is_well_formed(hostile_client):
+    response = hostile_client.get("/feed?q=zanubrutinib")
+    assert response.status_code == 200
+    entries = ElementTree.fromstring(response.data).findall(f"{ATOM}entry")
+    assert {entry.find(f"{ATOM}title").text for entry in entries} == {
+        '=HYPERLINK("http://example.com","zanubrutinib")',
+        "-1+1 zanubrutinib readout in full",
+    }
+
+
+@pytest.mark.parametrize(
+    ("title", "cell"),
+    [("\t=1+1", "'\t=1+1"), ("\r=1+1", "'\r=1+1"), ("\x00@SUM(A1)", "'@SUM(A1)"), ("Plain -1 title", "Plain -1 title")],
+)
+def test_a_csv_cell_starting_a_formula_after_a_tab_or_return_is_quoted_too(title, cell):
+    hit = {"rank": 1, "date": "", "title": title, "company": "", "source": "", "url": "", "doc_id": "d", "score": 0.5}
+    hit |= {"entities": {}, "passage": {"text": "text"}}
+    rows = list(csv.DictReader(io.StringIO("".join(exports.csv_lines([hit])))))
+    assert rows[0]["title"] == cell and rows[0]["score"] == "0.5"

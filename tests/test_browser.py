@@ -103,3 +103,48 @@ def test_the_page_fits_a_phone(browser, server_url):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
     context.close()
+
+
+def test_on_a_phone_the_filters_open_from_a_toggle_above_the_results(browser, server_url):
+    # Without JavaScript: the panel is a plain <details>.
+    context = browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{server_url}/?q=CAR-T")
+    toggle = page.locator("details.filters > summary")
+    box = toggle.bounding_box()
+    assert box["y"] + box["height"] <= 844
+    assert box["y"] < page.locator("li.hit").first.bounding_box()["y"]
+    event_facet = page.locator("section[data-facet=event]")
+    assert not event_facet.is_visible()
+    toggle.click()
+    assert event_facet.is_visible() and event_facet.locator("li a").first.is_visible()
+    context.close()
+
+
+def test_on_a_wide_screen_the_filters_are_an_open_sidebar(browser, server_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{server_url}/?q=CAR-T")
+    event_facet = page.locator("section[data-facet=event]")
+    assert event_facet.is_visible() and not page.locator("details.filters > summary").is_visible()
+    assert event_facet.bounding_box()["x"] + 100 < page.locator("li.hit").first.bounding_box()["x"]
+    context.close()
+
+
+def test_the_whole_passage_opens_in_place_of_its_matching_sentences(page, server_url):
+    page.goto(f"{server_url}/?q=ICP-723")
+    box = page.locator(".passage-box").first
+    whole, short = box.locator("details.whole .passage"), box.locator(".excerpt")
+    assert short.is_visible() and not whole.is_visible()
+    box.locator("summary").click()
+    assert whole.is_visible() and not short.is_visible()
+
+
+def test_the_start_page_lists_an_event_newest_first_without_a_query(page, server_url):
+    page.goto(server_url)
+    page.locator("form.browse select[name=event]").select_option("approval")
+    page.get_by_role("button", name="List announcements").click()
+    page.wait_for_selector("li.hit")
+    assert "event=approval" in page.url
+    dates = page.locator("li.hit time").evaluate_all("times => times.map(time => time.dateTime)")
+    assert dates == sorted(dates, reverse=True)

@@ -2,6 +2,11 @@
 
 import pytest
 from bs4 import BeautifulSoup
+from conftest import write
+
+from indexer.build import reindex
+from web.app import create_app
+from web.rendering import excerpt
 
 HIT_FIELDS = {
     "rank",
@@ -127,3 +132,94 @@ def test_a_query_without_a_good_match_gets_a_helpful_empty_page(client):
     soup = BeautifulSoup(client.get("/?q=qwxzv+plokijuh").data, "html.parser")
     assert soup.select("li.hit") == []
     assert "Try fewer or broader words" in soup.select_one(".empty").get_text()
+
+
+def test_browsing_by_filters_without_a_query_lists_the_newest_first(client):
+    soup = BeautifulSoup(client.get("/?event=approval&regulator=NMPA").data, "html.parser")
+    dates = [time["datetime"] for time in soup.select("li.hit time")]
+    assert len(dates) >= 2 and dates == sorted(dates, reverse=True)
+    api = client.get("/api/search?event=approval&regulator=NMPA").get_json()
+    assert api["query"] == "" and api["total"] >= len(dates)
+    assert page_doc_ids(client, "/?event=approval&regulator=NMPA") == [hit["doc_id"] for hit in api["hits"]]
+    assert all(
+        hit["entities"]["event"] == "approval" and "NMPA" in hit["entities"]["regulators"] for hit in api["hits"]
+    )
+    assert "matching the filters" in soup.select_one(".summary").get_text()
+    checked = [link.select_one(".value").get_text() for link in soup.select("aside.facets a") if "☑" in link.get_text()]
+    assert (
+        checked == ["Approval", "NMPA"] == [link.select_one(".value").get_text() for link in soup.select("a.selected")]
+    )
+
+
+def test_the_empty_start_page_offers_browsing_and_its_links_list_announcements(client):
+    for url in ("/", "/?q=", "/?q=&event=&regulator="):
+        response = client.get(url)
+        soup = BeautifulSoup(response.data, "html.parser")
+        assert response.status_code == 200 and soup.select("li.hit") == [], url
+    assert {select["name"] for select in soup.select("form.browse select")} == {"event", "regulator", "date_from"}
+    link = soup.select_one(".browse-links a")["href"]
+    assert "q=" not in link
+    assert BeautifulSoup(client.get(link).data, "html.parser").select("li.hit")
+
+
+def test_a_notice_from_the_searcher_is_shown_above_the_results(client):
+    notice = client.get("/api/search?q=xyzzyqq").get_json()["notice"]
+    assert notice
+    soup = BeautifulSoup(client.get("/?q=xyzzyqq").data, "html.parser")
+    assert soup.select_one("section.results .notice").get_text(strip=True) == notice
+
+
+def test_a_suggested_spelling_is_offered_as_a_link_to_the_same_view(client):
+    assert client.get("/api/search?q=tafamdis").get_json()["suggestion"] == "tafamidis"
+    soup = BeautifulSoup(client.get("/?q=tafamdis&mode=keyword").data, "html.parser")
+    link = soup.select_one(".suggestion a")
+    assert "Did you mean" in soup.select_one(".suggestion").get_text() and link.get_text() == "tafamidis"
+    assert "q=tafamidis" in link["href"] and "mode=keyword" in link["href"]
+    assert BeautifulSoup(client.get(link["href"]).data, "html.parser").select("li.hit")
+
+
+def test_a_plain_answer_has_neither_notice_nor_suggestion(client):
+    soup = BeautifulSoup(client.get("/?q=ICP-723").data, "html.parser")
+    assert soup.select(".notice") == [] and soup.select(".suggestion") == []
+
+
+def test_a_passage_shows_its_matching_sentences_and_keeps_the_rest_behind_an_expander(client):
+    hits = BeautifulSoup(client.get("/?q=ICP-723").data, "html.parser").select("li.hit")
+    boxes = [hit.select_one(".passage-box") for hit in hits if hit.select_one(".passage-box")]
+    assert boxes
+    for box in boxes:
+        short, whole = box.select_one(".excerpt"), box.select_one("details.whole .passage")
+        assert short.select("mark") and len(short.get_text()) < len(whole.get_text())
+        for piece in short.get_text().split("…"):
+            assert " ".join(piece.split()) in " ".join(whole.get_text().split())
+
+
+TWO_MATCHING = "… Then <mark>ICP-723</mark> was dosed. Results: <mark>ICP-723</mark> worked. …"
+
+
+@pytest.mark.parametrize(
+    ("spans", "expected"),
+    [
+        ([[27, 34]], "… Then <mark>ICP-723</mark> was dosed. …"),
+        ([[27, 34], [55, 62]], TWO_MATCHING),
+        ([[27, 34], [55, 62], [75, 77]], TWO_MATCHING),
+        ([], "The U.S. trial began. …"),
+    ],
+)
+def test_an_excerpt_keeps_the_first_two_sentences_with_highlights(spans, expected):
+    text = "The U.S. trial began. Then ICP-723 was dosed. Results: ICP-723 worked. Dr. Li spoke."
+    assert str(excerpt(text, spans)) == expected
+
+
+def test_an_excerpt_of_a_passage_whose_every_sentence_matches_is_none():
+    assert excerpt("ICP-723 began. ICP-723 ended.", [[0, 7], [15, 22]]) is None
+
+
+def test_a_document_whose_id_is_a_url_has_its_page(tmp_path):
+    """CSV rows without an id column are named by their URL, slashes and all."""
+    url = "https://example.org/news/2024/05/01/trial-starts"
+    write(tmp_path / "corpus", "rows.csv", f"title,text,url\nTrial starts,A phase 1 trial of IMC001 began.,{url}\n")
+    reindex(tmp_path / "corpus", tmp_path / "index", show_progress=False)
+    client = create_app({"INDEX": str(tmp_path / "index"), "TESTING": True}).test_client()
+    assert client.get(f"/api/documents/{url}").get_json()["doc_id"] == url
+    assert client.get(f"/documents/{url}").status_code == 200

@@ -9,9 +9,12 @@ from werkzeug.exceptions import HTTPException
 from search.engine import Searcher
 from search.index_format import default_index_dir
 from web import views
-from web.rendering import highlighted, shifted
+from web.rendering import excerpt, highlighted, shifted
 
 log = logging.getLogger(__name__)
+
+# Paths outside /api/ whose errors are JSON too: tools, not people, read them.
+MACHINE_PATHS = ("/healthz", "/openapi.json", "/feed", "/export.csv", "/export.jsonl")
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -28,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["clinsearch"] = Searcher(Path(app.config["INDEX"]))
     app.jinja_env.filters["highlighted"] = highlighted
     app.jinja_env.filters["shifted"] = shifted
+    app.jinja_env.filters["excerpt"] = excerpt
     app.register_blueprint(views.blueprint)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
@@ -40,7 +44,7 @@ def error_body(message: str, status: int):
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path in ("/healthz", "/openapi.json", "/feed", "/export.csv")
+    return request.path.startswith("/api/") or request.path in MACHINE_PATHS
 
 
 def _http_error(error: HTTPException):

@@ -1,8 +1,10 @@
 """The OpenAPI 3.1 description of the JSON API, written as data (a test checks it against the
 routes and the request parameters)."""
 
+from search.engine import MAX_EXPORT
 from search.facets import EVENT_LABELS, FILTER_FACETS
 from search.request import FUSIONS, MAX_DEPTH, MAX_K, MAX_QUERY_LENGTH, MODES, SORTS
+from web.exports import ENTITY_COLUMNS, EXPORT_COLUMNS
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -23,12 +25,19 @@ def search_parameters() -> list[dict]:
         "target": "target (EpCAM, HER2, CLDN18.2, …)",
         "indication": "indication (gastric cancer, hereditary angioedema, …)",
         "phase": "trial phase (Phase 1, Phase 1/2, Phase 3, …)",
+        "designation": "designation (orphan, fast_track, breakthrough, rmat, prime, …)",
+        "territory": "a deal's territory (Worldwide, Greater China, Europe, Japan, …)",
         "drug": "drug code (IMC001, NTLA-2002, …)",
         "company": "company, as written in the results",
         "source": "publisher, as written in the results",
     }
     return [
-        _parameter("q", f"the query (1–{MAX_QUERY_LENGTH} characters)", {"type": "string"}, required=True),
+        _parameter(
+            "q",
+            f"the query (up to {MAX_QUERY_LENGTH} characters). Empty or left out, with at least one filter, "
+            "it lists every announcement the filters let through, newest first",
+            {"type": "string", "maxLength": MAX_QUERY_LENGTH},
+        ),
         _parameter("mode", "retrieval mode", {"type": "string", "enum": list(MODES), "default": "hybrid"}),
         _parameter("k", "results per page", {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 10}),
         _parameter("page", f"page number; page × k ≤ {MAX_DEPTH}", {"type": "integer", "minimum": 1, "default": 1}),
@@ -95,9 +104,25 @@ def openapi_spec() -> dict:
             },
             "/export.csv": {
                 "get": {
-                    "summary": "The current page of results as CSV",
+                    "summary": f"The whole result list, up to {MAX_EXPORT:,} announcements, as CSV",
+                    "description": f"Columns: {', '.join(EXPORT_COLUMNS)}. Lists are joined with '; '; a cell a "
+                    "spreadsheet would read as a formula starts with an apostrophe. `k` and `page` are ignored.",
                     "parameters": search_parameters(),
                     "responses": {"200": {"description": "CSV", "content": {"text/csv": {}}}, "400": bad_request},
+                }
+            },
+            "/export.jsonl": {
+                "get": {
+                    "summary": f"The whole result list, up to {MAX_EXPORT:,} announcements, as JSON Lines",
+                    "description": "One ExportRow object per line, in result order. `k` and `page` are ignored.",
+                    "parameters": search_parameters(),
+                    "responses": {
+                        "200": {
+                            "description": "JSON Lines",
+                            "content": {"application/x-ndjson": {"schema": {"$ref": "#/components/schemas/ExportRow"}}},
+                        },
+                        "400": bad_request,
+                    },
                 }
             },
             "/healthz": {"get": {"summary": "Liveness and index size", "responses": {"200": _json("Health")}}},
@@ -126,16 +151,25 @@ def _schemas() -> dict:
         },
         "SearchResults": {
             "type": "object",
-            "required": ["query", "mode", "sort", "k", "page", "total", "facets", "hits"],
+            "required": ["query", "mode", "sort", "k", "page", "total", "notice", "suggestion", "facets", "hits"],
             "properties": {
-                "query": {"type": "string"},
+                "query": {"type": "string", "description": "the query as read; empty when browsing by filters"},
                 "mode": {"type": "string"},
                 "sort": {"type": "string"},
                 "k": {"type": "integer"},
                 "page": {"type": "integer"},
                 "total": {
                     "type": "integer",
-                    "description": "announcements in the result list, retrieved to at least 3 × page × k passages",
+                    "description": "announcements in the whole result list; the same on every page",
+                },
+                "notice": {
+                    "type": "string",
+                    "description": "what the user should know about these results (such as that nothing mentions "
+                    "a word and related announcements are shown instead); empty when there is nothing to say",
+                },
+                "suggestion": {
+                    "type": ["string", "null"],
+                    "description": "a corrected query to offer (“did you mean …”), or null",
                 },
                 "also_searched": {"type": "array", "items": {"type": "string"}},
                 "interpretation": {"type": "array", "items": {"type": "object"}},
@@ -150,4 +184,14 @@ def _schemas() -> dict:
             "properties": {"name": {"type": "string"}, "announcements": {"type": "array", "items": summary}},
         },
         "Health": {"type": "object"},
+        "ExportRow": {
+            "type": "object",
+            "required": list(EXPORT_COLUMNS),
+            "properties": {
+                **{name: {"type": "string"} for name in EXPORT_COLUMNS},
+                "rank": {"type": "integer"},
+                "score": {"type": "number"},
+                **{name: {"type": "array", "items": {"type": "string"}} for name in ENTITY_COLUMNS},
+            },
+        },
     }

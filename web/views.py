@@ -1,10 +1,13 @@
 """The routes. Each page and its API twin are built from the same data function, so the page,
-the JSON API, the Atom feed and the CSV export always agree."""
+the JSON API, the Atom feed and the exports always agree."""
 
+import datetime
+from collections.abc import Callable, Iterable, Iterator
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 
+from search.entities import REGULATORS
 from search.errors import DocumentNotFoundError, QueryError
 from search.facets import EVENT_LABELS, FILTER_FACETS
 from search.request import MODES, SORTS, SearchRequest
@@ -12,6 +15,9 @@ from web import exports
 from web.openapi import openapi_spec
 
 blueprint = Blueprint("search", __name__)
+
+FILTER_PARAMETERS = (*FILTER_FACETS, "date_from", "date_to")
+BROWSE_YEARS = 10  # the start page's "since" choices: this year and the nine before it
 
 
 def search_results(params) -> dict:
@@ -36,6 +42,11 @@ def document_data(doc_id: str, params) -> dict:
     return _searcher().document(doc_id, params.get("q", ""), int(chunk) if chunk else None)
 
 
+def chosen_filters(params) -> list[tuple[str, str]]:
+    """The filters a request sets, as (parameter, value) pairs: facet values and date bounds."""
+    return [(name, value) for name in FILTER_PARAMETERS for value in params.getlist(name) if value.strip()]
+
+
 def _searcher():
     return current_app.extensions["clinsearch"]
 
@@ -53,6 +64,13 @@ def url_with(**changes) -> str:
 
 
 @blueprint.app_template_global()
+def url_of_this_search(endpoint: str) -> str:
+    """The URL of ``endpoint`` (the feed, an export) with every parameter of this page, a
+    repeated one (``regulator=FDA&regulator=EMA``) included."""
+    return url_for(endpoint) + "?" + urlencode(list(request.args.items(multi=True)))
+
+
+@blueprint.app_template_global()
 def url_toggling(facet: str, value: str) -> str:
     """This page's URL with one facet value selected, or unselected if it was."""
     params = request.args.copy()
@@ -64,10 +82,16 @@ def url_toggling(facet: str, value: str) -> str:
 
 @blueprint.get("/")
 def page():
+    """The search page: results for a query, or for filters alone (browsing, newest first);
+    with neither, the start page."""
     context = {"query": request.args.get("q", "").strip(), "modes": MODES, "sorts": SORTS, "results": None}
     context |= {"event_labels": EVENT_LABELS, "filter_facets": FILTER_FACETS, "error": None}
-    context["filtered"] = any(request.args.getlist(name) for name in (*FILTER_FACETS, "date_from", "date_to"))
-    if context["query"]:
+    context |= {
+        "chosen_filters": chosen_filters(request.args),
+        "regulators": list(REGULATORS),
+        "years": _browse_years(),
+    }
+    if context["query"] or context["chosen_filters"]:
         try:
             context["results"] = search_results(request.args)
         except QueryError as error:
@@ -76,7 +100,12 @@ def page():
     return render_template("search.html", **context)
 
 
-@blueprint.get("/documents/<doc_id>")
+def _browse_years() -> list[int]:
+    this_year = datetime.date.today().year
+    return list(range(this_year, this_year - BROWSE_YEARS, -1))
+
+
+@blueprint.get("/documents/<path:doc_id>")
 def document_page(doc_id: str):
     try:
         document = document_data(doc_id, request.args)
@@ -114,15 +143,26 @@ def feed():
 
 @blueprint.get("/export.csv")
 def export_csv():
-    """The current page of results as CSV, one row per announcement."""
+    """The whole result list (up to ``search.engine.MAX_EXPORT`` announcements) as CSV."""
+    return _export(exports.csv_lines, "text/csv", "clinsearch-results.csv")
+
+
+@blueprint.get("/export.jsonl")
+def export_jsonl():
+    """The whole result list (up to ``search.engine.MAX_EXPORT`` announcements) as JSON Lines."""
+    return _export(exports.jsonl_lines, "application/x-ndjson", "clinsearch-results.jsonl")
+
+
+def _export(lines: Callable[[Iterable[dict]], Iterator[str]], mimetype: str, filename: str):
+    """A download streamed as the searcher yields the hits; parameters are checked first, so a
+    bad one is a 400 rather than a broken download."""
     try:
-        results = search_results(request.args)
+        search_request = SearchRequest.from_params(request.args)
     except QueryError as error:
         return _error(str(error), 400)
+    hits = _searcher().all_hits(search_request)
     return Response(
-        exports.results_csv(results),
-        mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="clinsearch-results.csv"'},
+        lines(hits), mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )
 
 
@@ -134,7 +174,7 @@ def api_search():
         return _error(str(error), 400)
 
 
-@blueprint.get("/api/documents/<doc_id>")
+@blueprint.get("/api/documents/<path:doc_id>")
 def api_document(doc_id: str):
     try:
         return jsonify(document_data(doc_id, request.args))
