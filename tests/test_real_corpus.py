@@ -7,10 +7,12 @@ from the code under test.
 """
 
 import csv
+import io
 import json
 import re
 from collections import Counter
 from itertools import combinations
+from xml.etree import ElementTree
 
 import pytest
 from conftest import ROOT
@@ -20,7 +22,9 @@ from search.errors import QueryError
 from search.facets import VALUES_SHOWN
 from search.filters import Filters
 from search.request import SearchRequest
+from web.app import create_app
 
+ATOM = "{http://www.w3.org/2005/Atom}"
 DUPLICATES = ROOT / "bench" / "judged" / "duplicates" / "groups.jsonl"
 RELEASE_NUMBER = re.compile(r"/news-release/\d{4}/\d\d/\d\d/(\d+)/")
 
@@ -151,3 +155,26 @@ def test_a_misspelt_drug_gets_its_spelling_from_the_releases(globenewswire, rele
     assert answer["suggestion"] == "pembrolizumab"
     assert "pembrolizumb" in answer["notice"]
     assert globenewswire.search("pembrolizumab")["suggestion"] is None
+
+
+@pytest.fixture(scope="module")
+def globenewswire_client(globenewswire_index):
+    return create_app({"INDEX": str(globenewswire_index), "TESTING": True}).test_client()
+
+
+def test_the_feed_carries_each_release_s_own_date_and_link(globenewswire_client, releases):
+    feed = ElementTree.fromstring(globenewswire_client.get("/feed?q=phase+3+topline").data)
+    entries = feed.findall(f"{ATOM}entry")
+    assert entries
+    by_link = {row["link"]: row for row in releases.values()}
+    for entry in entries:
+        link = entry.find(f"{ATOM}link").get("href")
+        assert entry.find(f"{ATOM}updated").text.startswith(by_link[link]["published_eastern"][:10])
+
+
+def test_the_csv_export_holds_the_whole_result_list_with_its_metadata(globenewswire_client, releases):
+    total = globenewswire_client.get("/api/search?q=orphan+drug+designation").get_json()["total"]
+    rows = list(csv.DictReader(io.StringIO(globenewswire_client.get("/export.csv?q=orphan+drug+designation").text)))
+    assert len(rows) == total > 100
+    by_link = {row["link"]: row for row in releases.values()}
+    assert all(row["date"] == by_link[row["url"]]["published_eastern"][:10] for row in rows)
