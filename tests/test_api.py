@@ -166,9 +166,7 @@ def test_a_feed_of_filters_alone_is_newest_first(client):
 
 def test_openapi_describes_every_route_and_parameter(client, app):
     spec = client.get("/openapi.json").get_json()
-    routes = {
-        rule.rule.replace("<path:name>", "{name}").replace("<doc_id>", "{doc_id}") for rule in app.url_map.iter_rules()
-    }
+    routes = {re.sub(r"<(?:path:)?(\w+)>", r"{\1}", rule.rule) for rule in app.url_map.iter_rules()}
     assert set(spec["paths"]) <= routes
     assert {
         "/api/search",
