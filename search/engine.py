@@ -125,15 +125,8 @@ class OpenGeneration:
             return [
                 text
                 for text, clause in parsed.words
-                if not any(keyword.matches_any(searcher, name, self.facets.live) for name in parsed.names_of(clause))
+                if not any(keyword.matches_any(searcher, name) for name in parsed.names_of(clause))
             ]
-
-    def holds_word(self, word: str) -> bool:
-        """Whether the keyword index holds every term ``word`` analyses to (and it has one)."""
-        terms = [token.text for token in self.analyzer(word)]
-        with self.keyword_searcher() as searcher:
-            reader = searcher.reader()
-            return bool(terms) and all(("text", term) in reader for term in terms)
 
     @property
     def store(self):
@@ -335,7 +328,7 @@ class Searcher:
                 semantic_hits = EMPTY
             elif named.names_a_product_or_target() and request.mode == "hybrid":
                 semantic_hits = _of_documents(semantic_hits, keyword_hits, opened.facets.chunk_document)
-        suggestion = opened.speller.suggest(request.query, opened.holds_word) if absent else None
+        suggestion = opened.speller.suggest(request.query, lambda word: word not in absent) if absent else None
         timing["retrieval_ms"] = _elapsed_ms(started)
         return Retrieval(opened, parsed, interpretation, keyword_hits, semantic_hits, absent, suggestion, timing)
 

@@ -52,7 +52,7 @@ def without_unmatched(searcher: WhooshSearcher, scoring: query.Query) -> query.Q
     alias expansion that matched nothing zeroed every score of the user's word."""
     if not isinstance(scoring, query.Or):
         return scoring
-    kept = [clause for clause in scoring.subqueries if clause.matcher(searcher).is_active()]
+    kept = [clause for clause in scoring.subqueries if matches_any(searcher, clause)]
     if len(kept) == len(scoring.subqueries):
         return scoring
     if len(kept) <= 1:
@@ -60,10 +60,9 @@ def without_unmatched(searcher: WhooshSearcher, scoring: query.Query) -> query.Q
     return query.Or(kept, boost=scoring.boost, scale=scoring.scale)
 
 
-def matches_any(searcher: WhooshSearcher, clause: query.Query, live) -> bool:
-    """Whether any chunk not deleted (``live``: chunk id → not deleted, None when none is) matches
-    ``clause``; stops at the first."""
-    return any(live is None or live[number] for number in clause.docs(searcher))
+def matches_any(searcher: WhooshSearcher, clause: query.Query) -> bool:
+    """Whether any chunk matches ``clause`` (Whoosh's matchers skip deleted chunks)."""
+    return clause.matcher(searcher).is_active()
 
 
 def matching_chunks(searcher: WhooshSearcher, constraint: query.Query) -> set[int]:
