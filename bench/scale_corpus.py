@@ -32,10 +32,11 @@ from pathlib import Path
 # bench/ is on sys.path when this runs as a script: releases are read exactly as globenewswire.py reads them.
 from globenewswire import release_records
 
-from indexer.chunking import chunk_body, sentence_spans
+from indexer.chunking import chunk_body
 from indexer.cleaning import strip_furniture_lines
 from indexer.documents import Document, load_corpus
 from search.entities import code_key, drug_codes
+from search.sentences import sentence_spans
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"

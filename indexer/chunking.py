@@ -6,8 +6,9 @@ window sees all of it. The one-sentence overlap keeps a fact that spans two sent
 at least one passage.
 """
 
-import re
 from dataclasses import dataclass
+
+from search.sentences import sentence_spans
 
 TARGET_WORDS = 110
 MAX_WORDS = 150
@@ -15,14 +16,6 @@ MIN_WORDS = 60
 # A body this short stays one passage: an abstract or a short release read whole ranks better
 # (measured on SciFact) than its halves, and still fits the model's window nearly whole.
 SINGLE_PASSAGE_WORDS = 250
-
-# A sentence ends at . ! or ? (optionally closed by a quote or bracket) followed by white space
-# and a capital, digit or opening quote — unless the dot closes a common abbreviation.
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]?\s+(?=[A-Z0-9\"“(\[])")
-_ABBREVIATIONS = re.compile(
-    r"\b(?:Dr|Mr|Mrs|Ms|Prof|Inc|Ltd|Co|Corp|No|vs|approx|e\.g|i\.e|U\.S|St|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.$"
-)
-
 
 SETTINGS = {"target": TARGET_WORDS, "max": MAX_WORDS, "min": MIN_WORDS, "single": SINGLE_PASSAGE_WORDS}
 
@@ -35,21 +28,6 @@ class Chunk:
     start: int
     end: int
     text: str
-
-
-def sentence_spans(body: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of each sentence; paragraph breaks always end a sentence."""
-    spans = []
-    for paragraph in re.finditer(r"[^\n]+(?:\n(?!\s*\n)[^\n]+)*", body):
-        start = paragraph.start()
-        for boundary in _SENTENCE_END.finditer(paragraph.group()):
-            end = paragraph.start() + boundary.start()
-            if _ABBREVIATIONS.search(body[start:end]):
-                continue
-            spans.append((start, end))
-            start = paragraph.start() + boundary.end()
-        spans.append((start, paragraph.end()))
-    return [(start, end) for start, end in spans if body[start:end].strip()]
 
 
 def chunk_body(body: str) -> list[Chunk]:

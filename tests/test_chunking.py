@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from indexer.chunking import MAX_WORDS, SINGLE_PASSAGE_WORDS, chunk_body, sentence_spans
+from indexer.chunking import MAX_WORDS, SINGLE_PASSAGE_WORDS, chunk_body
 from indexer.documents import load_corpus
+from search.sentences import sentence_spans
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
