@@ -60,14 +60,14 @@ def url_with(**changes) -> str:
         params.poplist("page")
     for name, value in changes.items():
         params.setlist(name, [] if value is None else [value])
-    return url_for("search.page") + "?" + urlencode(list(params.items(multi=True)))
+    return _url("search.page", params)
 
 
 @blueprint.app_template_global()
 def url_of_this_search(endpoint: str) -> str:
     """The URL of ``endpoint`` (the feed, an export) with every parameter of this page, a
     repeated one (``regulator=FDA&regulator=EMA``) included."""
-    return url_for(endpoint) + "?" + urlencode(list(request.args.items(multi=True)))
+    return _url(endpoint, request.args)
 
 
 @blueprint.app_template_global()
@@ -77,7 +77,13 @@ def url_toggling(facet: str, value: str) -> str:
     params.poplist("page")
     chosen = params.getlist(facet)
     params.setlist(facet, [item for item in chosen if item != value] if value in chosen else [*chosen, value])
-    return url_for("search.page") + "?" + urlencode(list(params.items(multi=True)))
+    return _url("search.page", params)
+
+
+def _url(endpoint: str, params, **options) -> str:
+    """The URL of ``endpoint`` with the query string ``params`` (a MultiDict: repeated
+    parameters kept)."""
+    return url_for(endpoint, **options) + "?" + urlencode(list(params.items(multi=True)))
 
 
 @blueprint.get("/")
@@ -137,7 +143,7 @@ def feed():
         results = search_results(params)
     except QueryError as error:
         return _error(str(error), 400)
-    page_url = url_for("search.page", _external=True) + "?" + urlencode(list(request.args.items(multi=True)))
+    page_url = _url("search.page", request.args, _external=True)
     return Response(exports.atom_feed(results, request.url, page_url), mimetype="application/atom+xml")
 
 
