@@ -1,6 +1,7 @@
 """The Searcher: opens the current index generation once, answers hybrid queries, reloads on switch."""
 
 import contextlib
+import dataclasses
 import os
 import queue
 import threading
@@ -113,8 +114,10 @@ class OpenGeneration:
 
     def keyword_hits(self, parsed: ParsedQuery, limit: int | None, allowed=None) -> list[tuple[int, float]]:
         """``search.keyword.keyword_search`` by the configured backend (Whoosh for a query the
-        numpy backend does not score)."""
+        numpy backend does not score), of the query without its clauses that match nothing
+        (``search.keyword.without_unmatched``)."""
         with self.keyword_searcher() as searcher:
+            parsed = dataclasses.replace(parsed, keyword=keyword.without_unmatched(searcher, parsed.keyword))
             hits = None if self.term_arrays is None else self.term_arrays.search(searcher, parsed, limit, allowed)
             return hits if hits is not None else keyword.keyword_search(searcher, parsed, limit, allowed)
 

@@ -32,12 +32,11 @@ def keyword_search(
     those that match ``allowed`` (the request's filters) and the query's required clauses, minus
     its excluded ones.
     """
-    scoring = without_unmatched(searcher, parsed.keyword)
-    if scoring is query.NullQuery:
+    if parsed.keyword is query.NullQuery:
         return []
     constraints = [constraint for constraint in (allowed, parsed.required) if constraint is not None]
     results = searcher.search(
-        scoring,
+        parsed.keyword,
         limit=limit,
         filter=query.And(constraints) if constraints else None,
         mask=parsed.excluded,

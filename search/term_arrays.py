@@ -107,10 +107,7 @@ class TermArrays:
             if node.boost != 1:
                 combined.scores = combined.scores * node.boost
             terms = combined.words if isinstance(node, query.Or) and node.scale else 0
-            # When one clause alone matches anything, Whoosh drops the others and the Or around
-            # it, and with it the factor (which for a one-word clause would be 0: an alias that
-            # matches nothing zeroed the user's word).
-            if terms and sum(part.words > 0 for part in parts) > 1:
+            if terms:  # (when nothing matches, Whoosh adds no factor)
                 factor = (terms - 1) / terms
                 combined.scores = (combined.scores + (combined.matched - 1) / (terms - node.scale) ** 2) * factor
             return combined
