@@ -114,8 +114,19 @@ def _breakdown(keyword: Ranked, semantic: Ranked) -> Fused:
     place = np.empty(len(semantic_keys), dtype=np.int64)
     place[shared] = by_key[np.searchsorted(keyword_keys, semantic_keys[shared], sorter=by_key)]
     place[~shared] = len(keyword_keys) + np.arange(len(keys) - len(keyword_keys))
+    fused = unranked(keys)
+    fused.keyword_ranks[: len(keyword_keys)] = np.arange(1, len(keyword_keys) + 1)
+    fused.keyword_scores[: len(keyword_keys)] = keyword[1]
+    fused.semantic_ranks[place] = np.arange(1, len(semantic_keys) + 1)
+    fused.semantic_scores[place] = semantic[1]
+    return fused
+
+
+def unranked(keys: np.ndarray) -> Fused:
+    """``keys`` in their order, in no list, with no score: a list no retriever ranked (a
+    browse), or the start of a fusion."""
     size = len(keys)
-    fused = Fused(
+    return Fused(
         keys=keys,
         scores=np.zeros(size),
         keyword_ranks=np.zeros(size, dtype=np.int64),
@@ -124,11 +135,6 @@ def _breakdown(keyword: Ranked, semantic: Ranked) -> Fused:
         semantic_scores=np.full(size, np.nan),
         boosts=np.ones(size),
     )
-    fused.keyword_ranks[: len(keyword_keys)] = np.arange(1, len(keyword_keys) + 1)
-    fused.keyword_scores[: len(keyword_keys)] = keyword[1]
-    fused.semantic_ranks[place] = np.arange(1, len(semantic_keys) + 1)
-    fused.semantic_scores[place] = semantic[1]
-    return fused
 
 
 def reciprocal_rank_fusion(keyword: Ranked, semantic: Ranked, k: int = RRF_K) -> Fused:
@@ -171,14 +177,6 @@ def convex_combination(keyword: Ranked, semantic: Ranked, alpha: float = 0.5) ->
     semantic_part = _min_max(semantic[1], fused.semantic_scores, fused.semantic_ranks > 0)
     fused.scores = alpha * keyword_part + (1 - alpha) * semantic_part
     return fused.best_first()
-
-
-def unranked(keys: np.ndarray) -> Fused:
-    """``keys`` in their order with no scores: a list no retriever ranked (a browse)."""
-    fused = _breakdown((keys, np.zeros(len(keys))), EMPTY)
-    fused.keyword_ranks[:] = 0
-    fused.keyword_scores[:] = np.nan
-    return fused
 
 
 def single_list(keyword: Ranked, semantic: Ranked) -> Fused:
