@@ -11,8 +11,9 @@ import argparse
 import json
 from pathlib import Path
 
+from extraction_quality import extract_releases, read_labels, score_extraction
+
 from indexer.documents import load_corpus
-from indexer.extraction_quality import extract_releases, read_labels, score_extraction
 
 LABELS = Path(__file__).resolve().parent / "judged" / "extraction" / "labels.jsonl"
 

@@ -13,9 +13,10 @@ import argparse
 import csv
 from pathlib import Path
 
+from extraction_quality import FieldScore, read_labels
+
 from indexer.documents import Document
 from indexer.entities import document_entities
-from indexer.extraction_quality import FieldScore, read_labels
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELS = ROOT / "bench" / "judged" / "territories" / "labels.jsonl"

@@ -17,8 +17,18 @@ from pathlib import Path
 VOCABULARY_DIR = Path(__file__).with_name("vocabulary")
 MAX_PHRASE_TOKENS = 8
 
-# Entity kinds, in the order they are shown; each is a field of ``Entities``.
-KINDS = ("drug_codes", "drug_names", "targets", "modalities", "indications", "phases", "regulators")
+# Entity kinds, in the order they are shown, with the label the page shows for each; each kind
+# is a field of ``Entities``.
+KIND_LABELS = {
+    "drug_codes": "drug",
+    "drug_names": "drug",
+    "targets": "target",
+    "modalities": "modality",
+    "indications": "indication",
+    "phases": "phase",
+    "regulators": "regulator",
+}
+KINDS = tuple(KIND_LABELS)
 
 
 @dataclass
@@ -59,47 +69,13 @@ def recognise(text: str) -> Entities:
 
 _TOKEN = re.compile(r"[^\W_]+(?:\.[0-9]+)*")  # letters of any alphabet (TNFα, Zulassung), CLDN18.2
 
-# Modalities (the corpus vocabulary, see corpus/README.md) and the words that name them.
-MODALITIES = {
-    "CAR-T": ["CAR-T", "CAR T cell", "CAR T-cell", "chimeric antigen receptor", "CART", "CAR-NK", "CAR NK"],
-    "ADC": ["ADC", "ADCs", "antibody-drug conjugate", "antibody drug conjugate", "antibody-drug conjugates"],
-    "bispecific antibody": ["bispecific", "bispecific antibody", "bi-specific", "T-cell engager", "T cell engager"],
-    "monoclonal antibody": ["monoclonal antibody", "monoclonal antibodies", "mAb"],
-    "small molecule": ["small molecule", "small-molecule", "oral inhibitor", "kinase inhibitor", "degrader"],
-    "gene therapy": ["gene therapy", "AAV", "gene transfer", "Gentherapie", "thérapie génique"],
-    "gene editing": ["gene editing", "CRISPR", "base editing", "base editor", "in vivo editing", "genome editing"],
-    "RNA therapy": ["siRNA", "RNAi", "antisense", "antisense oligonucleotide", "ASO", "mRNA therapy", "RNA therapy"],
-    "vaccine": ["vaccine", "vaccines", "vaccination", "Impfstoff", "vaccin"],
-    "cell therapy": ["cell therapy", "TIL", "tumor-infiltrating lymphocyte", "NK cell", "stem cell", "TCR-T"],
-    "radiopharmaceutical": ["radiopharmaceutical", "radioligand", "radioligand therapy", "radioconjugate"],
-    "peptide": ["peptide"],
-}
-
-# Regulators by their usual short name; CHMP and the European Commission act for the EU (EMA),
-# the CDE is the NMPA's drug-evaluation centre, the MHLW and PMDA act together in Japan.
-REGULATORS = {
-    "FDA": ["FDA", "Food and Drug Administration"],
-    "EMA": [
-        "EMA",
-        "European Medicines Agency",
-        "CHMP",
-        "Committee for Medicinal Products for Human Use",
-        "European Commission",
-        "Europäische Kommission",
-        "Commission européenne",
-        "COMP",
-    ],
-    "NMPA": ["NMPA", "National Medical Products Administration", "CDE", "Center for Drug Evaluation", "China FDA"],
-    "PMDA": ["PMDA", "Pharmaceuticals and Medical Devices Agency", "MHLW", "Ministry of Health, Labour and Welfare"],
-    "Health Canada": ["Health Canada"],
-    "MHRA": ["MHRA", "Medicines and Healthcare products Regulatory Agency"],
-    "TGA": ["Therapeutic Goods Administration"],
-    "Swissmedic": ["Swissmedic"],
-    "ANVISA": ["ANVISA"],
-}
-
-# Lexicon members written in capitals that are also ordinary words match only in capitals.
-_CASE_SENSITIVE_MARK = "# ambiguous"
+# The lexicons of phrases, by the kind they name; where one phrase is in two, the first wins.
+PHRASE_LEXICONS = (
+    ("modality", "modalities.txt"),
+    ("regulator", "regulators.txt"),
+    ("target", "targets.txt"),
+    ("indication", "indications.txt"),
+)
 
 
 @dataclass(frozen=True)
@@ -132,16 +108,21 @@ def read_lexicon(path: Path) -> list[tuple[list[str], bool]]:
     return entries
 
 
+def _read_words(file_name: str) -> frozenset[str]:
+    """A word list of the vocabulary: a word a line, ``#`` comments."""
+    return frozenset(members[0] for members, _ in read_lexicon(VOCABULARY_DIR / file_name))
+
+
+# Regulators' canonical names, in the order the search page lists them.
+REGULATORS = tuple(members[0] for members, _ in read_lexicon(VOCABULARY_DIR / "regulators.txt"))
+
+
 @functools.lru_cache(maxsize=1)
 def _phrase_table() -> dict[tuple[str, ...], _Phrase]:
     """Every known phrase as its token tuple; a lexicon line's members all name its first member."""
     table: dict[tuple[str, ...], _Phrase] = {}
-    sources = [("modality", [([name, *words], False) for name, words in MODALITIES.items()])]
-    sources.append(("regulator", [([name, *words], False) for name, words in REGULATORS.items()]))
-    for kind, file_name in (("target", "targets.txt"), ("indication", "indications.txt")):
-        sources.append((kind, read_lexicon(VOCABULARY_DIR / file_name)))
-    for kind, entries in sources:
-        for members, ambiguous in entries:
+    for kind, file_name in PHRASE_LEXICONS:
+        for members, ambiguous in read_lexicon(VOCABULARY_DIR / file_name):
             for member in members:
                 tokens = tuple(_normal_tokens(member))
                 exact = member if ambiguous or _is_short_capitals(member) else None
@@ -220,188 +201,9 @@ _CODE = re.compile(
     r"|mRNA-\d{3,5}"
     r")(?![\w-]*\d{4}-)(?!\.\d)(?=[^\w-]|-(?![\w])|$)"
 )
-# Letter prefixes of codes-that-are-not: targets and receptors, viruses, diseases, scales,
-# trial registries, Chinese acceptance numbers, standards, periods of a financial year.
-_NOT_CODE_PREFIXES = {
-    "il",
-    "cd",
-    "covid",
-    "sars",
-    "hiv",
-    "hpv",
-    "hsv",
-    "cmv",
-    "ebv",
-    "hbv",
-    "hcv",
-    "rsv",
-    "glp",
-    "gip",
-    "pd",
-    "ctla",
-    "lag",
-    "tim",
-    "tigit",
-    "fgf",
-    "fgfr",
-    "vegf",
-    "vegfr",
-    "mmp",
-    "tlr",
-    "ccr",
-    "cxcr",
-    "hla",
-    "her",
-    "erbb",
-    "egfr",
-    "kras",
-    "nct",
-    "cxsl",
-    "cxhl",
-    "jxsl",
-    "jxhl",
-    "cyhs",
-    "cxhs",
-    "eudract",
-    "iso",
-    "iec",
-    "fy",
-    "q",
-    "h",
-    "sf",
-    "eq",
-    "phq",
-    "gad",
-    "sec",
-    "isin",
-    "ctr",
-    "chictr",
-    "jrct",
-    "actrn",
-    "drks",
-    "no",
-    "sku",
-    "usd",
-    "eur",
-    "ema",
-    "fda",
-    "mhra",
-    "atc",
-    "mesh",
-    "ifrs",
-    "gmp",
-    "ich",
-    "lei",
-    "cik",
-    "tnf",
-    "jak",
-    "btk",
-    "bcl",
-    "cdk",
-    "parp",
-    "mek",
-    "braf",
-    "alk",
-    "ret",
-    "met",
-    "ntrk",
-    "trk",
-    "fcrn",
-    "apoc",
-    "apoe",
-    "ttr",
-    "smn",
-    "cyp",
-    "ugt",
-    "slc",
-    "gpr",
-    "kcnq",
-    "nav",
-    "kv",
-    "trpv",
-    "a",
-    "c",
-    "b",
-    "t",
-    "type",
-    "grade",
-    "stage",
-    "phase",
-    "form",
-    "rule",
-    "section",
-    "asco",
-    "esmo",
-    "aacr",
-    "ash",
-    "ada",
-    "easl",
-    "aasld",
-    "ectrims",
-    "aan",
-    "ats",
-    "ers",
-    "idweek",
-    "sitc",
-    "sabcs",
-    "wclc",
-    "eha",
-    "acr",
-    "eular",
-    "ctad",
-    "aes",
-    "esc",
-    "aha",
-    "acc",
-    "kdigo",
-    "asn",
-    "mds",
-    "aml",
-    "nsclc",
-    "sclc",
-    "dmd",
-    "sma",
-    "als",
-    "rett",
-    "hae",
-    "attr",
-    "ibd",
-    "nash",
-    "mash",
-    "top",
-    "us",
-    "uk",
-    "eu",
-    "gb",
-    "de",
-    "fr",
-    "ch",
-    "ca",
-    "au",
-    "nasdaq",
-    "nyse",
-    "tsx",
-    "asx",
-    "frankfurt",
-    "fse",
-    "otc",
-    "otcqb",
-    "ebitda",
-    "capex",
-    "ipo",
-    "ceo",
-    "cfo",
-    "coo",
-    "cmo",
-    "cso",
-    "amplify",
-    "keynote",
-    "checkmate",
-    "destiny",
-    "nexicart",
-    "integris",
-    "pcv",
-}
+# Letter prefixes of codes-that-are-not: targets, viruses, trial registries, congresses, periods
+# of a financial year… (IL-23, NCT05120830, ASCO2024, FY2025).
+_NOT_CODE_PREFIXES = _read_words("not_code_prefixes.txt")
 
 
 def drug_codes(text: str) -> list[str]:
@@ -441,157 +243,13 @@ def _target_keys() -> frozenset[str]:
 
 # WHO/USAN stems that end an INN, with the modality the stem implies (None: no single one).
 INN_STEMS = {
-    "mab": "monoclonal antibody",
-    "tinib": "small molecule",
-    "ciclib": "small molecule",
-    "parib": "small molecule",
-    "lisib": "small molecule",
-    "rafenib": "small molecule",
-    "degib": "small molecule",
-    "sertib": "small molecule",
-    "leucel": "cell therapy",
-    "temcel": "cell therapy",
-    "vec": "gene therapy",
-    "siran": "RNA therapy",
-    "rsen": "RNA therapy",
-    "glutide": "peptide",
-    "tide": "peptide",
-    "vir": "small molecule",
-    "stat": "small molecule",
-    "gliflozin": "small molecule",
-    "sartan": "small molecule",
-    "prazole": "small molecule",
-    "afil": "small molecule",
-    "dronate": "small molecule",
-    "vastatin": "small molecule",
-    "oxacin": "small molecule",
-    "cillin": "small molecule",
-    "platin": "small molecule",
-    "taxel": "small molecule",
-    "rubicin": "small molecule",
-    "zomib": "small molecule",
-    "lukast": "small molecule",
-    "setron": "small molecule",
-    "piprant": "small molecule",
-    "gepant": "small molecule",
-    "tegravir": "small molecule",
-    "previr": "small molecule",
-    "asvir": "small molecule",
-    "buvir": "small molecule",
-    "xaban": "small molecule",
-    "gatran": "small molecule",
-    "olimus": "small molecule",
-    "nercept": None,
-    "cept": None,
-    "kinra": None,
-    "ermin": None,
-    "ase": None,
-    "alfa": None,
+    members[0]: members[1] if len(members) > 1 else None
+    for members, _ in read_lexicon(VOCABULARY_DIR / "inn_stems.txt")
 }
 _STEMS_LONGEST_FIRST = sorted(INN_STEMS, key=len, reverse=True)
-_INN = re.compile(r"\b[a-z]{3,}(?:" + "|".join(_STEMS_LONGEST_FIRST) + r")\b", re.IGNORECASE)
+_INN = re.compile(r"\b[a-z]{3,}(?:" + "|".join(map(re.escape, _STEMS_LONGEST_FIRST)) + r")\b", re.IGNORECASE)
 # Words with an INN's ending that are not drugs.
-_NOT_INNS = {
-    "database",
-    "increase",
-    "decrease",
-    "release",
-    "purchase",
-    "disease",
-    "phase",
-    "base",
-    "case",
-    "showcase",
-    "lease",
-    "please",
-    "erase",
-    "crease",
-    "ease",
-    "chase",
-    "stat",
-    "ecstat",
-    "thermostat",
-    "statement",
-    "gene",
-    "genes",
-    "transgene",
-    "oncogene",
-    "peptide",
-    "nucleotide",
-    "polypeptide",
-    "oligonucleotide",
-    "peptides",
-    "tide",
-    "outside",
-    "homemab",
-    "mab",
-    "vec",
-    "kinase",
-    "protease",
-    "polymerase",
-    "nuclease",
-    "lipase",
-    "transferase",
-    "synthase",
-    "reductase",
-    "dehydrogenase",
-    "oxidase",
-    "esterase",
-    "ligase",
-    "helicase",
-    "integrase",
-    "tyrosinase",
-    "bi-specific",
-    "upstate",
-    "downstate",
-    "interstate",
-    "reinstate",
-    "prostate",
-    "prostatecancer",
-    "estate",
-    "overstate",
-    "understate",
-    "instate",
-    "virtue",
-    "devir",
-    "collapse",
-    "phrase",
-    "nucleotides",
-    "peptidase",
-    "glucosidase",
-    "galactosidase",
-    "phosphatase",
-    "cyclase",
-    "deaminase",
-    "recombinase",
-    "kinases",
-    "everbase",
-    "coinbase",
-    "alfa",
-    "alpha",
-    "cept",
-    "concept",
-    "except",
-    "intercept",
-    "percept",
-    "accept",
-    "precept",
-    "ermin",
-    "determine",
-    "vermin",
-    "ermine",
-    "nutide",
-    "aptide",
-    "chromase",
-    "dataset",
-    "biobase",
-    "codebase",
-    "firebase",
-    "qiastat",
-    "wechselkursen",
-    "börsen",
-    "kursen",
-}
+_NOT_INNS = _read_words("not_inns.txt")
 
 
 def drug_names(text: str) -> list[str]:

@@ -16,21 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from search.entities import Entities, code_key, lexicon_name, recognise
+from search.entities import KIND_LABELS, Entities, code_key, lexicon_name, recognise
 from search.fusion import Fused, among
 
 BOOST = 0.3
-
-# Entity kinds a query may name, with the label the page shows for each.
-KIND_LABELS = {
-    "drug_codes": "drug",
-    "drug_names": "drug",
-    "targets": "target",
-    "modalities": "modality",
-    "indications": "indication",
-    "phases": "phase",
-    "regulators": "regulator",
-}
 
 
 @dataclass(frozen=True)
