@@ -11,9 +11,9 @@ from pathlib import Path
 
 import click
 
+from search.embedded.index_format import default_index_dir
 from search.errors import ClinsearchError
 from search.facets import EVENT_LABELS, FILTER_FACETS
-from search.index_format import default_index_dir
 from search.request import FUSIONS, MODES, SORTS, SearchRequest
 
 EXAMPLE_QUERY = "EpCAM CAR-T gastric"
@@ -96,7 +96,7 @@ def search(query: str, as_json: bool, index_dir: Path, **options) -> None:
     """
     from werkzeug.datastructures import MultiDict
 
-    from search.engine import Searcher
+    from search.pipeline import Searcher
 
     # Options as URL parameters, so the command line is read by the same code as the web page.
     params = MultiDict([("q", query)])
@@ -122,7 +122,7 @@ def search(query: str, as_json: bool, index_dir: Path, **options) -> None:
 @index_option
 def timeline(name: str, as_json: bool, index_dir: Path) -> None:
     """Every announcement about the drug NAME (code, name or alias), oldest first."""
-    from search.engine import Searcher
+    from search.pipeline import Searcher
 
     programme = _translated(_translated(Searcher, index_dir).programme, name)
     if as_json:
@@ -215,9 +215,9 @@ def evaluate(
     """Measure nDCG@10, Recall@100 and MRR@10 per mode on a BEIR-layout DATASET."""
     from indexer.build import is_up_to_date
     from indexer.build import reindex as build
-    from search.engine import Searcher
     from search.evaluation import evaluate as run_mode
     from search.evaluation import load_dataset, write_trec_run
+    from search.pipeline import Searcher
 
     data = _translated(load_dataset, dataset, split)
     index_dir = index_dir or _eval_cache() / data.name

@@ -14,12 +14,11 @@ import statistics
 from pathlib import Path
 
 import ir_measures
-from whoosh import scoring
 
-from search import keyword
-from search.engine import Searcher
+from search.embedded import keyword
 from search.evaluation import MEASURES, load_dataset, rank_scores
 from search.fusion import EMPTY, best_per_document, convex_combination, reciprocal_rank_fusion, single_list
+from search.pipeline import Searcher
 from search.request import MAX_K, SearchRequest
 
 RRF_KS = (5, 10, 20, 40, 60)
@@ -48,12 +47,12 @@ def sweep(dataset_dir: Path, index_dir: Path, aliases: bool) -> dict[str, float]
     retrieved = {}
     for query_id, text in dataset.queries.items():
         retrieval = searcher.retrieve(SearchRequest(text, k=MAX_K, mode="hybrid", aliases=aliases))
-        facets = retrieval.opened.facets
+        table = retrieval.opened.table
         retrieved[query_id] = (
-            best_per_document(retrieval.keyword, facets.chunk_document),
-            best_per_document(retrieval.semantic, facets.chunk_document),
+            best_per_document(retrieval.keyword, table.chunk_document),
+            best_per_document(retrieval.semantic, table.chunk_document),
             len(text.split()),
-            facets.doc_ids,
+            table.doc_ids,
         )
     scores = {}
     for name, fuse in fusions():
@@ -73,8 +72,7 @@ def main() -> None:
     arguments.add_argument("--no-aliases", action="store_true")
     options = arguments.parse_args()
     if options.bm25:
-        k1, b = (float(value) for value in options.bm25.split(","))
-        keyword.WEIGHTING = scoring.BM25F(B=b, K1=k1)
+        keyword.K1, keyword.B = (float(value) for value in options.bm25.split(","))
     results = {}
     for dataset_dir, index_dir in zip(options.pairs[::2], options.pairs[1::2], strict=True):
         results[dataset_dir.name] = sweep(dataset_dir, index_dir, not options.no_aliases)

@@ -1,6 +1,6 @@
 """How the semantic side's cut trades ranking against honest answers to absent things.
 
-For each cut (``search.semantic.CUT_DEVIATIONS``: standard deviations above the query's mean
+For each cut (``search.shards.CUT_DEVIATIONS``: standard deviations above the query's mean
 cosine), and for the fixed cosine 0.25 used before, reports nDCG@10 / Recall@100 of hybrid and
 semantic search on a judged data set, and, on a set of queries whose answer no document holds
 (``bench/judged/absent``), the share answered honestly (no result, or a notice that says what is
@@ -15,9 +15,9 @@ import json
 import statistics
 from pathlib import Path
 
-from search import semantic
-from search.engine import Searcher
+from search.embedded import semantic
 from search.evaluation import evaluate, load_dataset
+from search.pipeline import Searcher
 
 ROOT = Path(__file__).resolve().parent.parent
 ABSENT = ROOT / "bench" / "judged" / "absent" / "queries.jsonl"

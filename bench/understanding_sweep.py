@@ -7,8 +7,8 @@ import argparse
 from pathlib import Path
 
 from search import understanding
-from search.engine import Searcher
 from search.evaluation import evaluate, load_dataset
+from search.pipeline import Searcher
 
 BOOSTS = (0.0, 0.1, 0.2, 0.3, 0.5)
 

@@ -29,14 +29,10 @@ from indexer.documents import Document, Problem, load_corpus, read_corpus
 from indexer.duplicates import duplicate_groups
 from indexer.entities import document_entities
 from indexer.field_report import FieldReport
-from indexer.keyword import write_keyword_index
+from indexer.keyword import write_keyword_index, write_keyword_postings
 from indexer.vectors import embed, previous_vectors, text_hash
-from search import store
-from search.encoder import ENCODERS_DIR, Encoder, configured_model_name, get_encoder
-from search.errors import ClinsearchError, IndexLockedError
-from search.facets import FILTER_FACETS, document_facet_values, value_key
-from search.filters import facet_field
-from search.index_format import (
+from search.embedded import store
+from search.embedded.index_format import (
     GENERATION_PREFIX,
     KEYWORD_DIR,
     LOCK_FILE,
@@ -50,6 +46,9 @@ from search.index_format import (
     switch_current,
     write_manifest,
 )
+from search.embedded.postings import Postings
+from search.encoder import ENCODERS_DIR, Encoder, configured_model_name, get_encoder
+from search.errors import ClinsearchError, IndexLockedError
 from search.spelling import count_words, read_vocabulary
 
 GENERATIONS_KEPT = 2  # the new one, and the one a running server may still be reading
@@ -197,6 +196,7 @@ def _write_generation(
                 bar.update,
             )
         entities = entities.result()
+    write_keyword_postings(generation_dir, keyword_dir, Postings.load(base.path) if base else None)
     matrix = _extended_matrix(base, fresh, removed_rows=changes.removed_chunk_ids)
     np.save(generation_dir / VECTORS_FILE, matrix, allow_pickle=False)
     groups = duplicate_groups(changes.documents)
@@ -224,12 +224,8 @@ def _write_keyword_rows(
     """Analyse the added documents and write their chunks' keyword rows; their entities."""
     entities = {document.doc_id: document_entities(document) for document in changes.added}
     by_id = {document.doc_id: document for document in changes.added}
-    facets = {
-        doc_id: document_facet_values(found, by_id[doc_id].company, by_id[doc_id].source, by_id[doc_id].date)
-        for doc_id, found in entities.items()
-    }
     rows = tqdm(
-        (_keyword_row(row, by_id[row.doc_id], facets[row.doc_id]) for row in added_chunks),
+        (_keyword_row(row, by_id[row.doc_id]) for row in added_chunks),
         total=len(added_chunks),
         desc="Keyword index",
         unit="chunk",
@@ -312,8 +308,8 @@ def chunk_rows(documents: list[Document], first_id: int) -> list[ChunkRow]:
     return rows
 
 
-def _keyword_row(row: ChunkRow, document: Document, facets: dict[str, list[str]]) -> dict:
-    fields = {
+def _keyword_row(row: ChunkRow, document: Document) -> dict:
+    return {
         "chunk_id": row.chunk_id,
         "doc_id": row.doc_id,
         "title": document.title,
@@ -322,16 +318,13 @@ def _keyword_row(row: ChunkRow, document: Document, facets: dict[str, list[str]]
         "source": document.source,
         "date": document.date,
     }
-    for name in FILTER_FACETS:
-        fields[facet_field(name)] = ",".join(value_key(value) for value in facets[name])
-    return fields
 
 
 def _update_store(
     path: Path, changes: Changes, added_chunks: list[ChunkRow], entities: dict[str, dict], groups: dict[str, str]
 ) -> None:
     """Remove the removed documents, insert the added ones, and regroup the near-duplicates."""
-    with contextlib.closing(sqlite3.connect(path)) as connection, connection:
+    with contextlib.closing(store.open_for_writing(path)) as connection, connection:
         if changes.base is None:
             connection.executescript(store.TABLES)
         marks = ",".join("?" * len(changes.removed_doc_ids))
@@ -343,33 +336,48 @@ def _update_store(
             if groups[doc_id] != group_id
         ]
         connection.executemany("UPDATE documents SET group_id = ? WHERE doc_id = ?", regrouped)
-        connection.executemany(
-            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    d.doc_id,
-                    d.title,
-                    d.date,
-                    d.company,
-                    d.source,
-                    d.url,
-                    d.path,
-                    d.content_hash,
-                    json.dumps(d.metadata, ensure_ascii=False),
-                    json.dumps(entities[d.doc_id], ensure_ascii=False),
-                    groups[d.doc_id],
-                    d.body,
-                )
-                for d in changes.added
-            ],
-        )
-        connection.executemany(
-            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (c.chunk_id, c.doc_id, c.ordinal, c.start, c.end, c.text, text_hash(c.embedded_text))
-                for c in added_chunks
-            ],
-        )
+        _insert_rows(connection, "documents", [_document_row(d, entities, groups) for d in changes.added])
+        _insert_rows(connection, "chunks", [_chunk_row(c) for c in added_chunks])
+
+
+def _insert_rows(connection: sqlite3.Connection, table: str, rows: list[dict]) -> None:
+    """Insert rows given as {column: value}, naming each column, so a value can only land in
+    the column of its name whatever the order of ``store.TABLES``; all rows have the same keys."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    connection.executemany(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + column for column in columns)})", rows
+    )
+
+
+def _document_row(document: Document, entities: dict[str, dict], groups: dict[str, str]) -> dict:
+    return {
+        "doc_id": document.doc_id,
+        "title": document.title,
+        "date": document.date,
+        "company": document.company,
+        "source": document.source,
+        "url": document.url,
+        "path": document.path,
+        "content_hash": document.content_hash,
+        "metadata": json.dumps(document.metadata, ensure_ascii=False),
+        "entities": json.dumps(entities[document.doc_id], ensure_ascii=False),
+        "group_id": groups[document.doc_id],
+        "body": document.body,
+    }
+
+
+def _chunk_row(chunk: ChunkRow) -> dict:
+    return {
+        "chunk_id": chunk.chunk_id,
+        "doc_id": chunk.doc_id,
+        "ordinal": chunk.ordinal,
+        "start": chunk.start,
+        "end": chunk.end,
+        "text": chunk.text,
+        "text_hash": text_hash(chunk.embedded_text),
+    }
 
 
 @contextlib.contextmanager

@@ -12,12 +12,11 @@ embedding).
 import contextlib
 from dataclasses import dataclass
 
-from whoosh import index as whoosh_index
-
 from indexer import chunking
 from indexer.documents import Document
-from search import store
-from search.index_format import FORMAT_VERSION, Generation
+from indexer.keyword import segment_count
+from search.embedded import store
+from search.embedded.index_format import FORMAT_VERSION, Generation
 
 MAX_DELETED_SHARE = 0.2
 MAX_SEGMENTS = 8
@@ -47,7 +46,7 @@ class Changes:
         removed_chunks = _chunk_ids(previous, removed)
         manifest = previous.manifest
         deleted = manifest["chunk_rows"] - manifest["chunks"] + len(removed_chunks)
-        if deleted > MAX_DELETED_SHARE * manifest["chunk_rows"] or _segments(previous) >= MAX_SEGMENTS:
+        if deleted > MAX_DELETED_SHARE * manifest["chunk_rows"] or segment_count(previous.keyword_dir) >= MAX_SEGMENTS:
             return rebuild
         return cls(documents, model_name, previous, added, removed, removed_chunks)
 
@@ -71,7 +70,3 @@ def _chunk_ids(generation: Generation, doc_ids: list[str]) -> list[int]:
         rows = connection.execute(f"SELECT chunk_id FROM chunks WHERE doc_id IN ({marks})", doc_ids).fetchall()
     return [chunk_id for (chunk_id,) in rows]
 
-
-def _segments(generation: Generation) -> int:
-    with whoosh_index.open_dir(str(generation.keyword_dir)).reader() as reader:
-        return len(list(reader.leaf_readers()))

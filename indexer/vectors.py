@@ -1,13 +1,15 @@
 """Embedding chunks, reusing the vectors of chunk texts that an earlier generation already encoded."""
 
+import contextlib
 import hashlib
 import sqlite3
 from collections.abc import Callable
 
 import numpy as np
 
+from search.embedded import store
+from search.embedded.index_format import Generation
 from search.encoder import Encoder
-from search.index_format import Generation
 
 BATCH_SIZE = 256  # texts handed to the encoder at a time: enough to keep it busy, and progress moving
 
@@ -23,7 +25,7 @@ def previous_vectors(generation: Generation | None, model_name: str) -> dict[str
         return {}
     try:
         matrix = np.load(generation.vectors_path, mmap_mode="r", allow_pickle=False)
-        with sqlite3.connect(f"file:{generation.store_path}?mode=ro", uri=True) as connection:
+        with contextlib.closing(store.open_read_only(generation.store_path)) as connection:
             rows = connection.execute("SELECT chunk_id, text_hash FROM chunks").fetchall()
     except (OSError, ValueError, sqlite3.Error):  # unreadable: embed everything afresh
         return {}

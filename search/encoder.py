@@ -143,7 +143,7 @@ class OnnxEncoder(Encoder):
 def model_inputs(tokenizer, texts: list[str]) -> dict[str, np.ndarray]:
     """A BERT model's inputs for ``texts``: token ids, attention mask, token types (all 0)."""
     # One text (a query) is tokenised without encode_batch, which lets go of Python's lock: the
-    # thread encoding a query must hold it until the model runs (see search.engine.retrieve).
+    # thread encoding a query must hold it until the model runs (see search.pipeline.Searcher.retrieve).
     encodings = tokenizer.encode_batch(texts) if len(texts) > 1 else [tokenizer.encode(texts[0])]
     mask = np.array([encoding.attention_mask for encoding in encodings], dtype=np.int64)
     ids = np.array([encoding.ids for encoding in encodings], dtype=np.int64)

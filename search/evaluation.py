@@ -13,8 +13,8 @@ from pathlib import Path
 import ir_measures
 from ir_measures import RR, R, nDCG
 
-from search.engine import Searcher
 from search.errors import ClinsearchError
+from search.pipeline import Searcher
 from search.request import MAX_K, SearchRequest
 
 MEASURES = {"nDCG@10": nDCG @ 10, "Recall@100": R @ 100, "MRR@10": RR @ 10}
@@ -73,8 +73,9 @@ def evaluate(searcher: Searcher, dataset: Dataset, mode: str, **options) -> Mode
     for query_id, text in dataset.queries.items():
         request = SearchRequest(text, k=DEPTH, mode=mode, **options)
         retrieval = searcher.retrieve(request)
-        doc_ids = retrieval.opened.facets.doc_ids
-        run[query_id] = rank_scores([doc_ids[number] for number in searcher.rank(request, retrieval).keys.tolist()])
+        doc_ids = retrieval.opened.table.doc_ids
+        fused, _result_list = searcher.result_list(request, retrieval)
+        run[query_id] = rank_scores([doc_ids[number] for number in fused.keys.tolist()])
     seconds = time.perf_counter() - started
     scores = ir_measures.calc_aggregate(list(MEASURES.values()), dataset.qrels, run)
     return ModeResult(mode, {name: scores[measure] for name, measure in MEASURES.items()}, seconds, run)

@@ -1,21 +1,16 @@
 """Filters by date range and by facet values, applied inside both retrievers alike.
 
-The keyword side gets a Whoosh filter query; the semantic side a boolean mask over the chunk
-rows of the embedding matrix, built from the same per-document facet values
-(``search.facets.FacetIndex``). Either way the hybrid list only holds passages that pass.
+A filter picks documents from the document table (``search.document_table``); each retriever
+is given the chunks of those documents as a mask over chunk rows, so a hybrid list only holds
+passages that pass.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
-from whoosh import query
 
-from search.facets import FILTER_FACETS, FacetIndex, value_key
-
-
-def facet_field(name: str) -> str:
-    """The keyword-index field that holds a facet's value keys."""
-    return f"facet_{name}"
+from search.document_table import DocumentTable
+from search.facets import FILTER_FACETS, value_key
 
 
 @dataclass(frozen=True)
@@ -43,29 +38,24 @@ class Filters:
     def __bool__(self) -> bool:
         return bool(self.date_from or self.date_to or self.facets)
 
-    def keyword_filter(self) -> query.Query | None:
-        """The Whoosh query that a chunk must match, or None when nothing filters."""
-        parts = []
-        if self.date_from or self.date_to:
-            parts.append(query.TermRange("date", self.date_from or "0000-00-00", self.date_to or "9999-99-99"))
-        for name, values in self.facets:
-            parts.append(query.Or([query.Term(facet_field(name), value_key(value)) for value in values]))
-        return query.And(parts) if parts else None
-
-    def chunk_mask(self, facet_index: FacetIndex) -> np.ndarray | None:
+    def chunk_mask(self, table: DocumentTable) -> np.ndarray | None:
         """Which chunk rows pass, or None when nothing filters."""
-        documents = self.document_mask(facet_index)
-        return None if documents is None else documents[facet_index.chunk_document]
+        documents = self.document_mask(table)
+        return None if documents is None else documents[table.chunk_document]
 
-    def document_mask(self, facet_index: FacetIndex) -> np.ndarray | None:
+    def document_mask(self, table: DocumentTable) -> np.ndarray | None:
         """Which documents (by number) pass, or None when nothing filters."""
         if not self:
             return None
-        dates = facet_index.dates
+        dates = table.dates
         mask = np.ones(len(dates), dtype=bool)
         if self.date_from:
             mask &= dates >= self.date_from
         if self.date_to:
             mask &= (dates <= self.date_to) & (dates != "")
-        by_facet = facet_index.document_mask(self.selected)
-        return mask if by_facet is None else mask & by_facet
+        for name, chosen in self.facets:  # any chosen value of a facet, every facet chosen
+            allowed = np.zeros(len(dates), dtype=bool)
+            for value in chosen:
+                allowed[table.keys[name].get(value_key(value), [])] = True
+            mask &= allowed
+        return mask

@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-RRF_K = 60
+RRF_K = 60  # Cormack, Clarke & Büttcher's k, the default of a request's ``rrf_k``
 
 Ranked = tuple[np.ndarray, np.ndarray]  # keys (int64) and scores (float64), best first
 
@@ -142,18 +142,6 @@ def reciprocal_rank_fusion(keyword: Ranked, semantic: Ranked, k: int = RRF_K) ->
     fused = _breakdown(keyword, semantic)
     fused.scores = _reciprocal(fused.keyword_ranks, k) + _reciprocal(fused.semantic_ranks, k)
     return fused.best_first()
-
-
-def reciprocal_rank_order(keyword: Ranked, semantic: Ranked, k: int = RRF_K) -> np.ndarray:
-    """The keys of ``reciprocal_rank_fusion(keyword, semantic, k)``, in its order, without the
-    breakdown it builds: a third of its cost, for orders no one shows the parts of."""
-    keys = np.concatenate([keyword[0], semantic[0]])
-    places = np.concatenate([np.arange(1, len(keyword[0]) + 1), np.arange(1, len(semantic[0]) + 1)])
-    unique, first, slot = np.unique(keys, return_index=True, return_inverse=True)
-    # Summed in list order, keyword part first, as reciprocal_rank_fusion adds them.
-    scores = np.bincount(slot, weights=1.0 / (k + places), minlength=len(unique))
-    # Ties go to the key met first: the keyword list's, then the semantic list's, as there.
-    return unique[np.lexsort((first, -scores))]
 
 
 def _reciprocal(ranks: np.ndarray, k: int) -> np.ndarray:

@@ -2,8 +2,8 @@
 date order."""
 
 from search.aliases import AliasTable
+from search.document_table import DocumentTable
 from search.entities import code_key
-from search.facets import FacetIndex
 
 
 def programme_keys(name: str, aliases: AliasTable) -> set[str]:
@@ -14,9 +14,9 @@ def programme_keys(name: str, aliases: AliasTable) -> set[str]:
     return keys
 
 
-def programme_documents(name: str, facets: FacetIndex, aliases: AliasTable) -> list[str]:
+def programme_documents(name: str, table: DocumentTable, aliases: AliasTable) -> list[str]:
     """Ids of the documents naming the drug ``name`` (as a code, a name, or a header's
     ``programme``), oldest first."""
     wanted = programme_keys(name, aliases)
-    found = [doc_id for key in wanted for doc_id in facets.programme_index.get(key, ())]
-    return sorted(set(found), key=lambda doc_id: (facets.date_of(doc_id), doc_id))
+    found = [doc_id for key in wanted for doc_id in table.programme_index.get(key, ())]
+    return sorted(set(found), key=lambda doc_id: (table.date_of(doc_id), doc_id))

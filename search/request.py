@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields
 from search.errors import QueryError
 from search.facets import FILTER_FACETS
 from search.filters import Filters
+from search.fusion import RRF_K
 
 MODES = ("hybrid", "keyword", "semantic")
 FUSIONS = ("rrf", "convex")
@@ -19,7 +20,6 @@ MAX_K = 100
 MAX_DEPTH = 1000  # page × k: how deep a result list can be paged
 MAX_QUERY_LENGTH = 2000  # room for a pasted abstract or patient case
 DEFAULT_FUSION = "convex"
-DEFAULT_RRF_K = 60
 # The keyword weight of convex fusion when a request sets none, by query length: short queries
 # (codes, names, a target and an indication) are lexical; sentences and case descriptions lean
 # on meaning. Chosen by bench/fusion_sweep.py over SciFact, BIRCO and our GlobeNewswire
@@ -55,7 +55,7 @@ class SearchRequest:
     sort: str = "relevance"
     mode: str = "hybrid"
     fusion: str = DEFAULT_FUSION
-    rrf_k: int = DEFAULT_RRF_K
+    rrf_k: int = RRF_K
     alpha: float | None = None
     aliases: bool = True
     interpret: bool = True

@@ -2,9 +2,8 @@
 
 import numpy as np
 
-from search import store
 from search.analysis import matching_spans
-from search.fusion import Fused, FusedHit, Ranked, among, reciprocal_rank_order
+from search.fusion import Fused, FusedHit, Ranked, among, reciprocal_rank_fusion
 
 MORE_PASSAGES_PER_DOCUMENT = 2
 
@@ -18,18 +17,18 @@ def highlight_spans(text: str, terms: set[str]) -> list[list[int]]:
     return [[start, end] for start, end in matching_spans(text, terms)]
 
 
-def passages_by_document(keyword: Ranked, semantic: Ranked, facets, documents: np.ndarray) -> dict[str, list[int]]:
-    """For each of the ``documents`` (numbers, in ``facets``), by id, its best chunks by
+def passages_by_document(keyword: Ranked, semantic: Ranked, table, documents: np.ndarray) -> dict[str, list[int]]:
+    """For each of the ``documents`` (numbers, in the document ``table``), by id, its best chunks by
     reciprocal rank fusion of the two chunk lists, at most ``1 + MORE_PASSAGES_PER_DOCUMENT``
     of them."""
     chunks = _fused_chunks(keyword, semantic)
-    owners = facets.chunk_document[chunks]
+    owners = table.chunk_document[chunks]
     wanted = among(owners, np.sort(documents))
     passages = {int(number): [] for number in documents}
     for chunk_id, number in zip(chunks[wanted].tolist(), owners[wanted].tolist(), strict=True):
         if len(passages[number]) <= MORE_PASSAGES_PER_DOCUMENT:
             passages[number].append(chunk_id)
-    return {facets.doc_ids[number]: chunk_ids for number, chunk_ids in passages.items()}
+    return {table.doc_ids[number]: chunk_ids for number, chunk_ids in passages.items()}
 
 
 def _fused_chunks(keyword: Ranked, semantic: Ranked) -> np.ndarray:
@@ -39,35 +38,30 @@ def _fused_chunks(keyword: Ranked, semantic: Ranked) -> np.ndarray:
         return keyword[0]
     if not len(keyword[0]):
         return semantic[0]
-    return reciprocal_rank_order(keyword, semantic)
+    return reciprocal_rank_fusion(keyword, semantic).keys
 
 
-class ResultReader:
-    """What one request's results show, read from the store once: documents with their
-    near-duplicate groups, titles and passages with their highlights."""
-
-    def __init__(self, connection, group_of: dict[str, str], terms: set[str]):
-        self._connection, self._group_of, self._terms = connection, group_of, terms
-        self.groups: dict[str, list[dict]] = {}
-        self.documents: dict[str, dict] = {}
-        self.title_highlights: dict[str, list[list[int]]] = {}
-        self.passages: dict[int, dict] = {}
-
-    def read(self, passages_of: dict[str, list[int]]) -> None:
-        """Read whichever documents of ``passages_of`` (with their groups) and their chunks
-        (``passages_by_document``) are not read yet."""
-        doc_ids = list(passages_of)
-        chunk_ids = [chunk for chunks in passages_of.values() for chunk in chunks]
-        group_ids = sorted({self._group_of[doc_id] for doc_id in doc_ids} - self.groups.keys())
-        # A document is a member of its own group: one query reads both.
-        for group_id, members in store.group_members(self._connection, group_ids).items():
-            self.groups[group_id] = members
-            self.documents.update((member["doc_id"], member) for member in members)
-        for doc_id in doc_ids:
-            if doc_id not in self.title_highlights:
-                self.title_highlights[doc_id] = highlight_spans(self.documents[doc_id]["title"], self._terms)
-        chunks = store.chunks_by_id(self._connection, [chunk for chunk in chunk_ids if chunk not in self.passages])
-        self.passages.update((chunk_id, passage(chunk, self._terms)) for chunk_id, chunk in chunks.items())
+def page_hits(retrieval, fused: Fused, page: Fused, first_rank: int) -> list[dict]:
+    """A page of the result list (``page``, from ``fused`` by ``collapse_duplicates``) as
+    results, each with its best passages (``passages_by_document``) and the other versions of
+    its news, those ``fused`` holds marked as found. One read of the shard's records for the
+    page's groups (a document is a member of its own group), one for its passages."""
+    opened, terms = retrieval.opened, retrieval.parsed.terms
+    table, shard = opened.table, opened.shard
+    passages_of = passages_by_document(retrieval.keyword, retrieval.semantic, table, page.keys)
+    versions = found_with(fused, page.keys, table.group_numbers)
+    groups = shard.group_members(sorted({table.group_of[doc_id] for doc_id in passages_of}))
+    documents = {member["doc_id"]: member for members in groups.values() for member in members}
+    chunks = shard.chunks([chunk for chunk_ids in passages_of.values() for chunk in chunk_ids])
+    hits = []
+    for position, number in enumerate(page.keys.tolist()):
+        doc_id = table.doc_ids[number]
+        document = {**documents[doc_id], "title_highlights": highlight_spans(documents[doc_id]["title"], terms)}
+        passages = [passage(chunks[chunk_id], terms) for chunk_id in passages_of[doc_id]]
+        others = [member for member in groups[document["group_id"]] if member["doc_id"] != doc_id]
+        found = [table.doc_ids[other] for other in versions[number]]
+        hits.append(hit_record(first_rank + position, page.hit(position, doc_id), document, passages, others, found))
+    return hits
 
 
 def passage(chunk, terms: set[str]) -> dict:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from symspellpy import SymSpell, Verbosity
 
 from search.analysis import TOKEN_PATTERN
-from search.index_format import VOCABULARY_FILE, Generation
+from search.embedded.index_format import VOCABULARY_FILE, Generation
 
 # Words shorter than this are not corrected: too many words lie one edit away from them.
 MIN_WORD_LENGTH = 5
@@ -62,11 +62,6 @@ def count_words(texts: Iterable[str]) -> Counter:
 def read_vocabulary(generation: Generation) -> Counter:
     """The generation's word counts (``{"word": documents}``)."""
     return Counter(json.loads((generation.path / VOCABULARY_FILE).read_text(encoding="utf-8")))
-
-
-def load_speller(generation: Generation) -> "Speller":
-    """A speller over the vocabulary of ``generation`` (reading it is all opening costs)."""
-    return Speller(read_vocabulary(generation))
 
 
 def allowed_edits(word: str) -> int:

@@ -5,8 +5,8 @@ from collections import Counter
 from contextlib import closing
 from pathlib import Path
 
-from search import store
-from search.index_format import open_generation
+from search.embedded import store
+from search.embedded.index_format import open_generation
 
 # Header fields counted, as (label, metadata key); list-valued fields count each value.
 FACETS = (

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from indexer.build import reindex
-from search.engine import Searcher
+from search.pipeline import Searcher
 from web.app import create_app
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,6 +12,7 @@ from bs4 import BeautifulSoup
 
 from indexer.build import reindex
 from search.facets import FILTER_FACETS
+from search.pipeline import MAX_PROGRAMME_NAME
 from web import exports
 from web.app import create_app
 
@@ -90,6 +91,24 @@ def test_a_document_has_its_body_entities_versions_and_programme(client):
 def test_document_errors_are_json(client, path, status):
     response = client.get(path)
     assert response.status_code == status and response.get_json()["status"] == status
+
+
+TOO_LONG_NAME = "x" * (MAX_PROGRAMME_NAME + 1)
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [("/documents/x?chunk=a", "chunk must be a whole number"), (f"/programmes/{TOO_LONG_NAME}", "give a drug code")],
+)
+def test_a_bad_parameter_on_a_browser_page_is_an_error_page(client, path, message):
+    response = client.get(path)
+    assert response.status_code == 400 and response.mimetype == "text/html"
+    assert message in BeautifulSoup(response.data, "html.parser").select_one(".error").get_text()
+
+
+def test_a_bad_programme_name_is_a_json_400(client):
+    response = client.get(f"/api/programmes/{TOO_LONG_NAME}")
+    assert response.status_code == 400 and set(response.get_json()) == {"error", "status"}
 
 
 def test_a_programme_timeline_is_found_by_code_spelling_or_name(client):

@@ -8,10 +8,10 @@ from conftest import write
 
 import indexer.build
 from indexer.build import reindex
+from search.embedded.index_format import LOCK_FILE, current_generation_name
 from search.encoder import configured_model_name
-from search.engine import Searcher
 from search.errors import ClinsearchError, IndexLockedError, IndexNotFoundError
-from search.index_format import LOCK_FILE, current_generation_name
+from search.pipeline import Searcher
 
 
 @pytest.fixture()

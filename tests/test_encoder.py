@@ -8,8 +8,8 @@ from conftest import CORPUS
 from indexer.build import reindex
 from indexer.documents import load_corpus
 from search.encoder import TorchEncoder, configured_backend, get_encoder
-from search.engine import Searcher
 from search.errors import ClinsearchError, IndexMismatchError
+from search.pipeline import Searcher
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ from conftest import write
 
 from clinsearch import main
 from indexer.build import reindex
-from search.engine import Searcher
 from search.evaluation import evaluate, load_dataset
+from search.pipeline import Searcher
 
 SCIFACT_FLOOR = 0.70  # nDCG@10 of hybrid search; published BM25 ≈ 0.665–0.679, dense MiniLM ≈ 0.645
 

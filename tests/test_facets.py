@@ -5,8 +5,7 @@ from collections import Counter
 
 import numpy as np
 
-from search import store
-from search.facets import FACETS, VALUES_SHOWN, document_facet_values, value_key
+from search.facets import FACETS, VALUES_SHOWN, counts, document_facet_values, value_key
 
 
 def expected_counts(documents: list[dict], name: str) -> list[tuple[str, int]]:
@@ -19,21 +18,20 @@ def expected_counts(documents: list[dict], name: str) -> list[tuple[str, int]]:
 
 
 def test_counts_are_the_result_lists_values_most_frequent_first_ties_in_result_order(searcher):
-    opened = searcher._current()
-    documents = store.documents_by_id(opened.store, opened.facets.doc_ids)
+    opened = searcher.current()
+    documents = opened.shard.documents(opened.table.doc_ids)
     generator = random.Random(7)
     for size in (0, 1, 15, 60, len(documents)):
         result_list = generator.sample(range(len(documents)), size)  # document numbers
-        counts = opened.facets.counts(np.array(result_list, dtype=np.int64), {})
-        in_order = [documents[opened.facets.doc_ids[number]] for number in result_list]
+        counted = counts(opened.table, np.array(result_list, dtype=np.int64), {})
+        in_order = [documents[opened.table.doc_ids[number]] for number in result_list]
         for name in FACETS:
-            listed = [(value_key(item["value"]), item["count"]) for item in counts[name]["values"]]
+            listed = [(value_key(item["value"]), item["count"]) for item in counted[name]["values"]]
             assert listed == expected_counts(in_order, name), (name, size)
 
 
 def test_a_selected_value_is_listed_even_when_no_result_holds_it(searcher):
-    facets = searcher._current().facets
-    counts = facets.counts(np.arange(5), {"regulator": ("PMDA", "No Such Agency")})
-    listed = {item["value"]: (item["count"], item["selected"]) for item in counts["regulator"]["values"]}
+    counted = counts(searcher.current().table, np.arange(5), {"regulator": ("PMDA", "No Such Agency")})
+    listed = {item["value"]: (item["count"], item["selected"]) for item in counted["regulator"]["values"]}
     assert listed["No Such Agency"] == (0, True)
     assert listed["PMDA"][1] is True

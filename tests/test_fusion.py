@@ -9,7 +9,6 @@ from search.fusion import (
     convex_combination,
     ranked_list,
     reciprocal_rank_fusion,
-    reciprocal_rank_order,
     single_list,
 )
 
@@ -69,15 +68,3 @@ def test_among_finds_keys_in_a_sorted_array():
     keys = np.array([5, 0, 12, 7, 99])
     assert among(keys, np.array([0, 5, 7])).tolist() == [True, True, False, True, False]
     assert among(keys, np.array([], dtype=np.int64)).tolist() == [False] * 5
-
-
-def test_the_rrf_order_alone_is_the_order_of_rrf_ties_included():
-    generator = np.random.default_rng(3)
-    for size in (0, 1, 5, 40, 100):
-        # Keys drawn from a small range share and tie often (rank 1 in one list only, say).
-        keyword, semantic = (generator.permutation(60)[: generator.integers(0, size + 1)] for _ in range(2))
-        keyword_list = ranked_list([(int(key), 1.0) for key in keyword])
-        semantic_list = ranked_list([(int(key), 0.5) for key in semantic])
-        for k in (1, 60):
-            expected = reciprocal_rank_fusion(keyword_list, semantic_list, k).keys
-            assert reciprocal_rank_order(keyword_list, semantic_list, k).tolist() == expected.tolist()

@@ -17,7 +17,6 @@ from xml.etree import ElementTree
 import pytest
 from conftest import ROOT
 
-from search.engine import Searcher
 from search.errors import QueryError
 from search.facets import VALUES_SHOWN
 from search.filters import Filters
@@ -27,6 +26,8 @@ from web.app import create_app
 ATOM = "{http://www.w3.org/2005/Atom}"
 DUPLICATES = ROOT / "bench" / "judged" / "duplicates" / "groups.jsonl"
 RELEASE_NUMBER = re.compile(r"/news-release/\d{4}/\d\d/\d\d/(\d+)/")
+# The GlobeNewswire index these tests share takes minutes to build.
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -97,11 +98,9 @@ def test_totals_and_facet_counts_are_the_same_on_every_page_and_match_paging_to_
         assert sum(value["count"] for value in events) == total
 
 
-@pytest.mark.parametrize("backend", ["numpy", "whoosh"])
 @pytest.mark.parametrize("query", ["BCMA", "NTLA-2002"])
-def test_an_alias_the_corpus_lacks_does_not_zero_the_keyword_scores(globenewswire_index, monkeypatch, backend, query):
-    monkeypatch.setenv("CLINSEARCH_KEYWORD", backend)
-    searcher = Searcher(globenewswire_index)
+def test_an_alias_the_corpus_lacks_does_not_zero_the_keyword_scores(globenewswire, query):
+    searcher = globenewswire
     with_aliases = searcher.search(query, k=5, mode="keyword")["hits"]
     without = searcher.search(query, k=5, mode="keyword", aliases=False)["hits"]
     assert without[0]["keyword_score"] > 1
@@ -140,7 +139,7 @@ def test_reposts_and_translations_fold_into_one_hit(globenewswire, releases):
     (0.862 and 0.789 when measured; none were found when the nested metadata was lost)."""
     truth = [json.loads(line)["ids"] for line in DUPLICATES.read_text().splitlines() if line.strip()]
     true_pairs = {pair for group in truth for pair in combinations(sorted(group), 2)}
-    group_of = globenewswire._current().facets.group_of
+    group_of = globenewswire.current().table.group_of
     members: dict[str, list[str]] = {}
     for doc_id, group in group_of.items():
         members.setdefault(group, []).append(doc_id)

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from search import semantic
-from search.engine import Searcher
+from search.embedded.semantic import above_cut, cosines
 from search.errors import QueryError
 from search.filters import Filters
-from search.semantic import semantic_search
+from search.pipeline import Searcher
+from search.shards import CUT_DEVIATIONS
 
 ZOLERETINIB = "2025-12-11-innocare-zoleretinib-nmpa-approval"
 
@@ -143,24 +143,24 @@ def test_convex_fusion_scores_stay_between_zero_and_one(searcher):
 
 
 def test_the_matrix_scan_ranks_by_cosine_and_keeps_filtered_rows_out(searcher):
-    vectors = searcher._current().vectors
+    vectors = searcher.current().shard.vectors
     query_vector = (vectors[3] + vectors[7]) / 2
-    chunk_ids, scores = semantic_search(vectors, query_vector)
+    chunk_ids, scores = above_cut(cosines(vectors, query_vector), None, None, None)
     assert sorted(chunk_ids[:2].tolist()) == [3, 7] and list(scores) == sorted(scores, reverse=True)
     assert scores[0] == pytest.approx(float(vectors[chunk_ids[0]] @ query_vector), abs=1e-5)
     allowed = np.ones(len(vectors), dtype=bool)
     allowed[[3, 7]] = False
-    assert not {3, 7} & set(semantic_search(vectors, query_vector, allowed)[0].tolist())
+    assert not {3, 7} & set(above_cut(cosines(vectors, query_vector), None, allowed, None)[0].tolist())
     only = np.zeros(len(vectors), dtype=bool)
     only[[3, 9]] = True
-    assert set(semantic_search(vectors, query_vector, only)[0].tolist()) <= {3, 9}
+    assert set(above_cut(cosines(vectors, query_vector), None, only, None)[0].tolist()) <= {3, 9}
 
 
 def test_the_matrix_scan_keeps_only_rows_that_stand_out_from_the_query_s_own_cosines(searcher):
-    vectors = searcher._current().vectors
+    vectors = searcher.current().shard.vectors
     query_vector = (vectors[3] + vectors[7]) / 2
-    cosines = vectors @ query_vector
-    chunk_ids, scores = semantic_search(vectors, query_vector)
-    cut = cosines.mean() + semantic.CUT_DEVIATIONS * cosines.std()
+    all_cosines = vectors @ query_vector
+    chunk_ids, scores = above_cut(cosines(vectors, query_vector), None, None, None)
+    cut = all_cosines.mean() + CUT_DEVIATIONS * all_cosines.std()
     assert 2 <= len(chunk_ids) < len(vectors) / 10
-    assert scores.min() >= cut - 1e-6 and (cosines >= cut + 1e-6).sum() <= len(chunk_ids)
+    assert scores.min() >= cut - 1e-6 and (all_cosines >= cut + 1e-6).sum() <= len(chunk_ids)

@@ -9,8 +9,8 @@ import pytest
 from whoosh import index as whoosh_index
 
 from indexer.build import reindex
-from search.index_format import Generation, open_generation
-from search.spelling import document_words, load_speller
+from search.embedded.index_format import Generation, open_generation
+from search.spelling import Speller, document_words, read_vocabulary
 
 # Words the releases below hold (some in a single release), and words none of them holds.
 HELD_WORDS = ("pembrolizumab", "nivolumab", "trastuzumab", "pancreatic", "thalassemia", "schizophrenia", "alzheimer")
@@ -65,7 +65,7 @@ def known_by(generation: Generation):
 
 def suggestion(index_dir: Path, query: str) -> str | None:
     generation = open_generation(index_dir)
-    return load_speller(generation).suggest(query, known_by(generation))
+    return Speller(read_vocabulary(generation)).suggest(query, known_by(generation))
 
 
 @pytest.mark.parametrize(
@@ -132,6 +132,6 @@ def test_the_vocabulary_holds_words_as_written_and_no_codes():
     ("query", "expected"),
     [("tafamdis", "tafamidis"), ("blinatumomb", "blinatumomab"), ("stiripentl dravet", "stiripentol dravet")],
 )
-def test_bundled_index_suggests_its_own_words(searcher, query, expected):
-    assert suggestion(searcher.index_dir, query) == expected
-    assert suggestion(searcher.index_dir, expected) is None
+def test_bundled_index_suggests_its_own_words(index_dir, query, expected):
+    assert suggestion(index_dir, query) == expected
+    assert suggestion(index_dir, expected) is None

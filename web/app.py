@@ -1,13 +1,15 @@
 """The Flask app factory: configuration, the searcher opened once, the blueprint, error pages."""
 
+import functools
 import logging
 from pathlib import Path
 
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from search.engine import Searcher
-from search.index_format import default_index_dir
+from search.embedded.index_format import default_index_dir
+from search.errors import ClinsearchError, DocumentNotFoundError, QueryError
+from search.pipeline import Searcher
 from web import views
 from web.rendering import excerpt, highlighted, shifted
 
@@ -15,6 +17,9 @@ log = logging.getLogger(__name__)
 
 # Paths outside /api/ whose errors are JSON too: tools, not people, read them.
 MACHINE_PATHS = ("/healthz", "/openapi.json", "/feed", "/export.csv", "/export.jsonl")
+
+# The errors a request itself causes, and the status each is answered with; the views let them raise.
+REQUEST_ERROR_STATUS = {QueryError: 400, DocumentNotFoundError: 404}
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -33,6 +38,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.jinja_env.filters["shifted"] = shifted
     app.jinja_env.filters["excerpt"] = excerpt
     app.register_blueprint(views.blueprint)
+    for error_class, status in REQUEST_ERROR_STATUS.items():
+        app.register_error_handler(error_class, functools.partial(_request_error, status=status))
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
     return app
@@ -47,15 +54,21 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.path in MACHINE_PATHS
 
 
-def _http_error(error: HTTPException):
+def _error_response(message: str, status: int):
+    """The JSON error body for the API and other machine paths, the error page for people."""
     if _wants_json():
-        return error_body(error.description or error.name, error.code or 500)
-    return render_template("error.html", message=error.description, status=error.code), error.code
+        return error_body(message, status)
+    return render_template("error.html", message=message, status=status), status
+
+
+def _request_error(error: ClinsearchError, status: int):
+    return _error_response(str(error), status)
+
+
+def _http_error(error: HTTPException):
+    return _error_response(error.description or error.name, error.code or 500)
 
 
 def _unexpected_error(error: Exception):
     log.exception("unexpected error on %s", request.path)
-    message = "Something went wrong on our side; the error was logged."
-    if _wants_json():
-        return error_body(message, 500)
-    return render_template("error.html", message=message, status=500), 500
+    return _error_response("Something went wrong on our side; the error was logged.", 500)

@@ -1,8 +1,8 @@
 """The OpenAPI 3.1 description of the JSON API, written as data (a test checks it against the
 routes and the request parameters)."""
 
-from search.engine import MAX_EXPORT
 from search.facets import EVENT_LABELS, FILTER_FACETS
+from search.pipeline import MAX_EXPORT
 from search.request import FUSIONS, MAX_DEPTH, MAX_K, MAX_QUERY_LENGTH, MODES, SORTS
 from web.exports import ENTITY_COLUMNS, EXPORT_COLUMNS
 

@@ -1,5 +1,6 @@
 """The routes. Each page and its API twin are built from the same data function, so the page,
-the JSON API, the Atom feed and the exports always agree."""
+the JSON API, the Atom feed and the exports always agree. A bad parameter or unknown id is
+left to raise: ``web.app``'s error handlers answer it, as JSON or as a page by the route."""
 
 import datetime
 from collections.abc import Callable, Iterable, Iterator
@@ -8,7 +9,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 
 from search.entities import REGULATORS
-from search.errors import DocumentNotFoundError, QueryError
+from search.errors import QueryError
 from search.facets import EVENT_LABELS, FILTER_FACETS
 from search.request import MODES, SORTS, SearchRequest
 from web import exports
@@ -100,7 +101,7 @@ def page():
     if context["query"] or context["chosen_filters"]:
         try:
             context["results"] = search_results(request.args)
-        except QueryError as error:
+        except QueryError as error:  # shown above the filled-in form, not on the bare error page
             context["error"] = str(error)
             return render_template("search.html", **context), 400
     return render_template("search.html", **context)
@@ -113,12 +114,7 @@ def _browse_years() -> list[int]:
 
 @blueprint.get("/documents/<path:doc_id>")
 def document_page(doc_id: str):
-    try:
-        document = document_data(doc_id, request.args)
-    except DocumentNotFoundError as error:
-        return render_template("error.html", message=str(error), status=404), 404
-    except QueryError as error:
-        return render_template("error.html", message=str(error), status=400), 400
+    document = document_data(doc_id, request.args)
     return render_template(
         "document.html", document=document, query=request.args.get("q", ""), event_labels=EVENT_LABELS
     )
@@ -126,11 +122,7 @@ def document_page(doc_id: str):
 
 @blueprint.get("/programmes/<path:name>")
 def programme_page(name: str):
-    try:
-        programme = _searcher().programme(name)
-    except QueryError as error:
-        return render_template("error.html", message=str(error), status=400), 400
-    return render_template("programme.html", programme=programme, event_labels=EVENT_LABELS)
+    return render_template("programme.html", programme=_searcher().programme(name), event_labels=EVENT_LABELS)
 
 
 @blueprint.get("/feed")
@@ -139,33 +131,27 @@ def feed():
     params = request.args.copy()
     params.setlist("sort", ["date"])
     params.setlist("page", ["1"])
-    try:
-        results = search_results(params)
-    except QueryError as error:
-        return _error(str(error), 400)
+    results = search_results(params)
     page_url = _url("search.page", request.args, _external=True)
     return Response(exports.atom_feed(results, request.url, page_url), mimetype="application/atom+xml")
 
 
 @blueprint.get("/export.csv")
 def export_csv():
-    """The whole result list (up to ``search.engine.MAX_EXPORT`` announcements) as CSV."""
+    """The whole result list (up to ``search.pipeline.MAX_EXPORT`` announcements) as CSV."""
     return _export(exports.csv_lines, "text/csv", "clinsearch-results.csv")
 
 
 @blueprint.get("/export.jsonl")
 def export_jsonl():
-    """The whole result list (up to ``search.engine.MAX_EXPORT`` announcements) as JSON Lines."""
+    """The whole result list (up to ``search.pipeline.MAX_EXPORT`` announcements) as JSON Lines."""
     return _export(exports.jsonl_lines, "application/x-ndjson", "clinsearch-results.jsonl")
 
 
 def _export(lines: Callable[[Iterable[dict]], Iterator[str]], mimetype: str, filename: str):
     """A download streamed as the searcher yields the hits; parameters are checked first, so a
     bad one is a 400 rather than a broken download."""
-    try:
-        search_request = SearchRequest.from_params(request.args)
-    except QueryError as error:
-        return _error(str(error), 400)
+    search_request = SearchRequest.from_params(request.args)
     hits = _searcher().all_hits(search_request)
     return Response(
         lines(hits), mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
@@ -174,28 +160,17 @@ def _export(lines: Callable[[Iterable[dict]], Iterator[str]], mimetype: str, fil
 
 @blueprint.get("/api/search")
 def api_search():
-    try:
-        return jsonify(search_results(request.args))
-    except QueryError as error:
-        return _error(str(error), 400)
+    return jsonify(search_results(request.args))
 
 
 @blueprint.get("/api/documents/<path:doc_id>")
 def api_document(doc_id: str):
-    try:
-        return jsonify(document_data(doc_id, request.args))
-    except DocumentNotFoundError as error:
-        return _error(str(error), 404)
-    except QueryError as error:
-        return _error(str(error), 400)
+    return jsonify(document_data(doc_id, request.args))
 
 
 @blueprint.get("/api/programmes/<path:name>")
 def api_programme(name: str):
-    try:
-        return jsonify(_searcher().programme(name))
-    except QueryError as error:
-        return _error(str(error), 400)
+    return jsonify(_searcher().programme(name))
 
 
 @blueprint.get("/openapi.json")
@@ -209,9 +184,3 @@ def health():
     return jsonify(
         {"status": "ok", "documents": manifest["documents"], "chunks": manifest["chunks"], "model": manifest["model"]}
     )
-
-
-def _error(message: str, status: int):
-    from web.app import error_body
-
-    return error_body(message, status)

@@ -6,7 +6,8 @@ An index directory holds numbered generations and a ``CURRENT`` file naming the 
       CURRENT                 "gen-0003"
       gen-0003/
         manifest.json         written last: a generation without it is incomplete
-        keyword/              Whoosh BM25F index over chunks
+        keyword/              Whoosh index over chunks (word positions, for phrases)
+        postings/             the keyword postings as arrays (search.embedded.postings)
         vectors.npy           float32, L2-normalised, one row per chunk (row = chunk id)
         store.sqlite          documents and chunk texts
         aliases.json          name ↔ code pairs mined from the corpus, each with its document
@@ -29,10 +30,8 @@ from whoosh import fields
 
 from search.analysis import domain_analyzer
 from search.errors import IndexMismatchError, IndexNotFoundError
-from search.facets import FILTER_FACETS
-from search.filters import facet_field
 
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 CURRENT_FILE = "CURRENT"
 MANIFEST_FILE = "manifest.json"
 KEYWORD_DIR = "keyword"
@@ -51,7 +50,7 @@ def keyword_schema() -> fields.Schema:
     SciFact (nDCG@10 0.645 against 0.675) and on the GlobeNewswire judgments (0.780 against
     0.791). ``title`` alone serves ``title:`` queries."""
     analyzer = domain_analyzer()
-    schema = fields.Schema(
+    return fields.Schema(
         chunk_id=fields.NUMERIC(stored=True, unique=True),
         doc_id=fields.ID(stored=True),
         title=fields.TEXT(analyzer=analyzer, multitoken_query="and"),
@@ -60,10 +59,6 @@ def keyword_schema() -> fields.Schema:
         source=fields.TEXT(analyzer=analyzer, multitoken_query="and"),
         date=fields.ID(stored=True),
     )
-    # Exact-match value keys (search.facets.value_key), comma-separated, for facet filters.
-    for name in FILTER_FACETS:
-        schema.add(facet_field(name), fields.KEYWORD(commas=True))
-    return schema
 
 
 def default_index_dir() -> Path:

@@ -5,26 +5,27 @@ import os
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-# How far a passage's cosine must stand above the query's usual cosine to be a semantic hit, in
-# standard deviations of the query's cosines over every passage of the index. A fixed cosine
-# does not fit every corpus: on the GlobeNewswire releases unrelated passages reach 0.31–0.39,
-# above the 0.25 that suited the bundled stories. Chosen with bench/semantic_cut.py (BENCHMARKS.md).
-CUT_DEVIATIONS = 1.5
+from search.shards import CUT_DEVIATIONS, Moments
+
+# From this many rows, the scan gets every core (see ``set_scan_threads``).
+PARALLEL_SCAN_ROWS = 50_000
 
 
-def semantic_search(
-    matrix: np.ndarray, query_vector: np.ndarray, allowed: np.ndarray | None = None, live: np.ndarray | None = None
+def cosines(matrix: np.ndarray, query_vector: np.ndarray) -> np.ndarray:
+    """The cosine of every row with the query: rows and query are L2-normalised at encode time,
+    so it is one matrix-vector product."""
+    return matrix @ query_vector
+
+
+def above_cut(
+    scores: np.ndarray, cut: float | None, allowed: np.ndarray | None, live: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Every row whose cosine similarity clears the query's cut (``cosine_cut``), as arrays of
-    chunk ids (int64) and cosines (float64), best first; ``allowed`` (a boolean mask over rows)
-    keeps filtered-out rows out; ``live`` (rows not deleted, None when none is) are the rows the
-    cut is measured on.
-
-    Rows and the query are L2-normalised at encode time, so cosine is one matrix-vector
-    product; only the rows above the cut are sorted.
-    """
-    scores = matrix @ query_vector
-    kept = scores >= cosine_cut(scores if live is None else scores[live])
+    """The rows whose cosine ``scores`` reach ``cut`` (None: ``cosine_cut`` of the live rows),
+    as chunk ids (int64) and cosines (float64), best first; ``allowed`` (a mask over rows)
+    keeps filtered-out rows out. Only the rows above the cut are sorted."""
+    if cut is None:
+        cut = cosine_cut(scores if live is None else scores[live])
+    kept = scores >= cut
     if allowed is not None:
         kept &= allowed
     rows = np.flatnonzero(kept)
@@ -41,26 +42,22 @@ def cosine_cut(scores: np.ndarray) -> float:
     return float(scores.mean() + CUT_DEVIATIONS * scores.std())
 
 
-# From this many rows, the scan gets every core (see ``set_scan_threads``).
-PARALLEL_SCAN_ROWS = 50_000
+def moments(scores: np.ndarray) -> Moments:
+    """The moments of ``scores`` (the live rows' cosines), for a cut over many shards."""
+    values = scores.astype(np.float64)
+    return Moments(len(values), float(values.sum()), float(values @ values))
 
 
-def set_scan_threads(rows: int, keyword_backend: str) -> None:
+def set_scan_threads(rows: int) -> None:
     """Give the matrix scan of ``rows`` rows one BLAS thread, or one per core, in this whole
     process (the scan is its only BLAS work).
 
-    OpenBLAS's idle workers spin on the other core after each product. Beside a Whoosh search
-    (about 100 ms at 200,000 passages) a second scan thread only slowed it, by 30 % at 4,341
-    passages. With the numpy keyword backend, a hybrid query of 200,000 passages is 10 ms
-    faster with two scan threads (23.4 against 33.9 ms); at 4,341 the spinning worker took the
-    core the keyword search, the model and the page read ahead needed (GlobeNewswire: the
-    keyword search started 4.5 ms after the query instead of 1.5 ms, the whole query took 15.0
-    ms against 11.7 with one thread). Between those sizes the threshold is a judgement: a
+    OpenBLAS's idle workers spin on the other core after each product. A hybrid query of
+    200,000 passages is 10 ms faster with two scan threads (23.4 against 33.9 ms); at 4,341
+    the spinning worker took the core the keyword search and the model needed (GlobeNewswire:
+    the keyword search started 4.5 ms after the query instead of 1.5 ms, the whole query took
+    15.0 ms against 11.7 with one thread). Between those sizes the threshold is a judgement: a
     single-threaded scan of ``PARALLEL_SCAN_ROWS`` rows should take about 7 ms, a quarter of
     the 27 ms measured at 200,000.
     """
-    threadpool_limits(limits=(os.cpu_count() or 1) if _blas_parallel(rows, keyword_backend) else 1, user_api="blas")
-
-
-def _blas_parallel(rows: int, keyword_backend: str) -> bool:
-    return keyword_backend != "whoosh" and rows >= PARALLEL_SCAN_ROWS
+    threadpool_limits(limits=(os.cpu_count() or 1) if rows >= PARALLEL_SCAN_ROWS else 1, user_api="blas")

@@ -43,6 +43,12 @@ def open_read_only(path: Path) -> sqlite3.Connection:
     return connection
 
 
+def open_for_writing(path: Path) -> sqlite3.Connection:
+    """A connection that may write, for the indexer filling a generation not yet made current;
+    the file is created if missing."""
+    return sqlite3.connect(path)
+
+
 def chunks_by_id(connection: sqlite3.Connection, chunk_ids: list[int]) -> dict[int, sqlite3.Row]:
     """The chunk rows for ``chunk_ids``, keyed by id."""
     if not chunk_ids:
@@ -97,3 +103,13 @@ def _public(row: sqlite3.Row) -> dict:
     for field in _JSON_FIELDS:
         document[field] = json.loads(row[field])
     return document
+
+
+def table_rows(connection: sqlite3.Connection) -> list[sqlite3.Row]:
+    """What the document table holds of every document, in store order."""
+    return connection.execute("SELECT doc_id, company, source, date, entities, group_id FROM documents").fetchall()
+
+
+def chunk_owners(connection: sqlite3.Connection) -> list[tuple[int, str]]:
+    """Every live chunk's id and document."""
+    return connection.execute("SELECT chunk_id, doc_id FROM chunks").fetchall()

@@ -1,0 +1,1 @@
+"""The embedded shard: an index generation served in this process (Whoosh, numpy, SQLite)."""

@@ -1,0 +1,92 @@
+"""Opening an index for queries, and following ``CURRENT`` when a reindex switches it.
+
+``OpenIndex`` is what a query needs beside the shard: its document table, alias table,
+speller and query encoder. ``CurrentIndex`` opens an index directory's current generation as
+an embedded shard and reopens when ``CURRENT`` names another.
+"""
+
+import os
+import threading
+from pathlib import Path
+
+from search.aliases import AliasTable, read_alias_file
+from search.analysis import domain_analyzer
+from search.document_table import DocumentTable
+from search.embedded.index_format import CURRENT_FILE, current_generation_name, open_generation
+from search.embedded.shard import EmbeddedShard
+from search.encoder import ENCODERS_DIR, configured_model_name, get_encoder
+from search.errors import IndexMismatchError
+from search.shards import Shard
+from search.spelling import Speller
+
+# Cores one query's encoding may use: a short query gains little from a second core, which
+# the keyword search of the same query (and other users' requests) can use instead.
+QUERY_THREADS = 1
+
+
+class OpenIndex:
+    """A shard (or a set of them) ready for queries; safe to share between threads."""
+
+    def __init__(
+        self, shard: Shard, encoders_dir: Path, manifest: dict | None = None, table: DocumentTable | None = None
+    ):
+        """``table``: the shard's, when it has built one already (an embedded shard has)."""
+        self.shard = shard
+        self.manifest = manifest or {"model": shard.model}
+        self.table = table or DocumentTable.build(shard.document_rows(), shard.chunk_owners(), shard.chunk_rows)
+        self.encoder = get_encoder(shard.model, encoders_dir, QUERY_THREADS)
+        self.aliases = AliasTable(read_alias_file() + shard.mined_aliases, domain_analyzer())
+        self.speller = Speller(shard.vocabulary)
+
+
+class CurrentIndex:
+    """The current generation of ``index_dir``, reopened when a reindex moves ``CURRENT``.
+
+    Raises:
+        IndexNotFoundError: nothing has been built in ``index_dir``.
+        IndexMismatchError: the index was built in another format or with another model.
+    """
+
+    def __init__(self, index_dir: Path):
+        self.index_dir = Path(index_dir)
+        self._switch_lock = threading.Lock()
+        self._current_file = str(self.index_dir / CURRENT_FILE)
+        self._current_stamp = _file_stamp(self._current_file)
+        self._open = self._opened(None)
+
+    def _opened(self, name: str | None) -> OpenIndex:
+        generation = open_generation(self.index_dir, name)
+        wanted = configured_model_name()
+        if generation.manifest["model"] != wanted:
+            raise IndexMismatchError(
+                f"The index in {self.index_dir} was built with the embedding model "
+                f"{generation.manifest['model']!r}, but {wanted!r} is configured. "
+                f"Run `clinsearch reindex --index {self.index_dir}` to rebuild it."
+            )
+        shard = EmbeddedShard(generation)
+        return OpenIndex(shard, self.index_dir / ENCODERS_DIR, generation.manifest, shard.table)
+
+    def __call__(self) -> OpenIndex:
+        """The open generation, switched to the newest one when a reindex moved ``CURRENT``.
+
+        A reindex replaces ``CURRENT`` with a new file (``switch_current``), so while its inode
+        and modification time stay the same, it names the open generation: one ``stat`` per
+        query instead of reading the file (0.02 ms warm, 0.15 ms in a query's timeline)."""
+        opened, stamp = self._open, _file_stamp(self._current_file)
+        if stamp == self._current_stamp:
+            return opened
+        with self._switch_lock:
+            name = current_generation_name(self.index_dir)
+            if name not in (None, self._open.shard.generation.name):
+                self._open = self._opened(name)
+            self._current_stamp = stamp
+            return self._open
+
+
+def _file_stamp(path: str) -> tuple[int, int] | None:
+    """The inode and modification time of the file at ``path``; None if there is none."""
+    try:
+        status = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return status.st_ino, status.st_mtime_ns

@@ -1,0 +1,293 @@
+"""The Searcher: a request's way through the pipeline, top to bottom.
+
+parse → retrieve (keyword ∥ semantic, through the shard seam) → fuse → boost by what the query
+names → fold near-duplicates → sort → count facets → page → read and highlight the shown
+passages. Each stage takes the previous one's arrays once; only the two retrievers run side by
+side.
+"""
+
+import dataclasses
+import os
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from search.errors import DocumentNotFoundError, QueryError
+from search.facets import counts
+from search.fusion import (
+    EMPTY,
+    Fused,
+    Ranked,
+    among,
+    best_per_document,
+    convex_combination,
+    reciprocal_rank_fusion,
+    single_list,
+    unranked,
+)
+from search.opening import CurrentIndex, OpenIndex
+from search.programmes import programme_documents
+from search.query import ParsedQuery, absent_words, parse, read_query, with_aliases, without_unmatched
+from search.request import SearchRequest
+from search.results import collapse_duplicates, document_summary, highlight_spans, page_hits
+from search.understanding import Interpretation, boost
+
+MAX_PROGRAMME_NAME = 100
+# The most documents ``Searcher.all_hits`` lists (an export), and how many it reads at a time.
+MAX_EXPORT = 10_000
+EXPORT_BATCH = 200
+
+# Runs the semantic side of hybrid queries beside the keyword side (see ``Searcher.retrieve``);
+# one thread per core is enough, the encoder passes one query at a time anyway.
+_SEMANTIC_THREADS = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="semantic")
+
+
+@dataclass
+class Retrieval:
+    """What the retrievers found for one request, before fusion."""
+
+    opened: OpenIndex
+    parsed: ParsedQuery
+    interpretation: Interpretation
+    keyword: Ranked  # chunk ids and scores, best first
+    semantic: Ranked
+    absent: list[str]  # the query's words no document holds (``search.query.absent_words``)
+    suggestion: str | None  # the query with its unknown words corrected (``search.spelling``)
+    timing: dict[str, float]
+
+
+class Searcher:
+    """Answers queries over the index in ``index_dir`` (following its ``CURRENT``), or over a
+    given shard or set of shards; safe to share between threads.
+
+    Raises:
+        IndexNotFoundError: nothing has been built in ``index_dir``.
+        IndexMismatchError: the index was built in another format or with another model.
+    """
+
+    def __init__(self, index: Path | OpenIndex):
+        """``index``: an index directory, or an open shard (a ``search.shards.ShardSet``, say),
+        which is never reloaded."""
+        self.current = (lambda: index) if isinstance(index, OpenIndex) else CurrentIndex(index)
+
+    @property
+    def manifest(self) -> dict:
+        return self.current().manifest
+
+    def search(self, query: str, **options) -> dict:
+        """``run(SearchRequest(query, **options))``: the convenient single call.
+
+        Raises:
+            QueryError: a bad option (see ``SearchRequest``).
+        """
+        return self.run(SearchRequest(query, **options))
+
+    def run(self, request: SearchRequest) -> dict:
+        """One page of the result list, its facet counts, and how the query was read.
+
+        The result list is every document the retrievers found (every keyword match and every
+        semantic hit above the query's cut, under the filters), fused, boosted by query
+        understanding, with near-duplicates folded into their best-ranked version; ``total``
+        counts it and the facets count its documents, the same on every page; ``sort`` orders
+        it, and a page is a slice. An empty query lists what the filters let through, newest
+        first. ``notice`` says in words what the query named that no document holds.
+        """
+        started = time.perf_counter()
+        retrieval = self.browse(request) if request.browses else self.retrieve(request)
+        table = retrieval.opened.table
+        fused, ranked = self.result_list(request, retrieval)
+        retrieval.timing["fusion_ms"] = round(_elapsed_ms(started) - retrieval.timing["retrieval_ms"], 2)
+        stage = time.perf_counter()
+        facet_counts = counts(table, ranked.keys, request.filters.selected)
+        retrieval.timing["facets_ms"] = _elapsed_ms(stage)
+        stage = time.perf_counter()
+        first = (request.page - 1) * request.k
+        hits = page_hits(retrieval, fused, ranked.taken(slice(first, request.depth)), first + 1)
+        timing = {**retrieval.timing, "snippets_ms": _elapsed_ms(stage), "total_ms": _elapsed_ms(started)}
+        return {
+            "query": request.query,
+            "mode": request.mode,
+            "sort": "date" if request.browses else request.sort,
+            "k": request.k,
+            "page": request.page,
+            "total": len(ranked),
+            "notice": _notice(retrieval.absent, len(ranked)),
+            "suggestion": retrieval.suggestion,
+            "also_searched": retrieval.parsed.also_searched,
+            "interpretation": retrieval.interpretation.as_list(),
+            "facets": facet_counts,
+            "timing": timing,
+            "hits": hits,
+        }
+
+    def all_hits(self, request: SearchRequest, limit: int = MAX_EXPORT) -> Iterator[dict]:
+        """The whole result list of ``request`` (not one page), at most ``limit`` documents, in
+        order, each as a page shows a hit: for exports. Reads ``EXPORT_BATCH`` documents at a
+        time, so that an export streams."""
+        retrieval = self.browse(request) if request.browses else self.retrieve(request)
+        fused, ranked = self.result_list(request, retrieval)
+        for first in range(0, min(limit, len(ranked)), EXPORT_BATCH):
+            batch = ranked.taken(slice(first, min(first + EXPORT_BATCH, limit)))
+            yield from page_hits(retrieval, fused, batch, first + 1)
+
+    def retrieve(self, request: SearchRequest) -> Retrieval:
+        """Parse the query and run the retrievers ``request.mode`` asks for, before fusion.
+
+        In hybrid mode the semantic side (encoding the query, scanning the matrix) runs on a
+        second thread while this one runs the keyword side: the model and the matrix product
+        work outside Python's interpreter lock. The query's aliases only change the keyword
+        side, so they are expanded while the model runs.
+
+        Two kinds of semantic hit are dropped as filler. When no document holds any of the
+        query's words, the hits are only what lies closest to unknown words (the notice says
+        so). When a hybrid query names a drug or a target, a document holding none of its words
+        (nor their aliases) is not about that drug or target, however close its meaning: a
+        name alone embeds poorly (for ``TROP2`` the one release naming it sits at cosine 0.21
+        on the GlobeNewswire releases, eighteen T2 Biosystems releases at 0.30–0.39).
+        """
+        opened = self.current()
+        shard = opened.shard
+        timing: dict[str, float] = {}
+        started = time.perf_counter()
+        parsed = read_query(request.query)
+        semantic_side = None
+        if request.mode in ("hybrid", "semantic") and parsed.semantic_text:
+            semantic_side = _SEMANTIC_THREADS.submit(_semantic_hits, opened, parsed, request, timing)
+        if request.aliases:
+            parsed = with_aliases(parsed, opened.aliases)
+        timing["parse_ms"] = _elapsed_ms(started)
+        stage = time.perf_counter()
+        statistics = shard.keyword_statistics(parsed.clauses())
+        absent = absent_words(parsed, statistics.matching)
+        keyword_hits = semantic_hits = EMPTY
+        if request.mode in ("hybrid", "keyword"):
+            scoring = dataclasses.replace(parsed, keyword=without_unmatched(parsed.keyword, statistics.matching))
+            keyword_hits = shard.keyword_search(scoring, statistics, request.filters, None)
+        timing["keyword_ms"] = _elapsed_ms(stage)
+        named = Interpretation.of(parsed.semantic_text)
+        if semantic_side is not None:
+            semantic_hits = semantic_side.result()
+            if len(absent) == len(parsed.words):
+                semantic_hits = EMPTY
+            elif named.names_a_product_or_target() and request.mode == "hybrid":
+                semantic_hits = _of_documents(semantic_hits, keyword_hits, opened.table.chunk_document)
+        suggestion = opened.speller.suggest(request.query, lambda word: word not in absent) if absent else None
+        timing["retrieval_ms"] = _elapsed_ms(started)
+        interpretation = named if request.interpret else Interpretation()
+        return Retrieval(opened, parsed, interpretation, keyword_hits, semantic_hits, absent, suggestion, timing)
+
+    def browse(self, request: SearchRequest) -> Retrieval:
+        """What an empty query lists: every document the filters let through, each with its
+        first passage (as a keyword list of score 0, for ``rank``)."""
+        opened = self.current()
+        started = time.perf_counter()
+        documents = np.arange(len(opened.table.doc_ids))
+        mask = request.filters.document_mask(opened.table)
+        if mask is not None:
+            documents = documents[mask]
+        passages = (opened.table.first_chunks[documents], np.zeros(len(documents)))
+        timing = {"retrieval_ms": _elapsed_ms(started)}
+        return Retrieval(opened, read_query(""), Interpretation(), passages, EMPTY, [], None, timing)
+
+    @staticmethod
+    def result_list(request: SearchRequest, retrieval: Retrieval) -> tuple[Fused, Fused]:
+        """The retrieval's documents (by number) fused by the request's method and boosted by
+        what the query names, best first (a browse's unscored, in document order); and the
+        result list: those with near-duplicates folded, in the order the request sorts by."""
+        table = retrieval.opened.table
+        keyword_documents = best_per_document(retrieval.keyword, table.chunk_document)
+        if request.browses:
+            fused = unranked(keyword_documents[0])
+        else:
+            semantic_documents = best_per_document(retrieval.semantic, table.chunk_document)
+            fused = fuse(request, keyword_documents, semantic_documents)
+            fused = boost(fused, retrieval.interpretation, table.documents_naming)
+        ranked = collapse_duplicates(fused, table.group_numbers)
+        if request.sort == "date" or request.browses:  # newest first; a day's documents in relevance order
+            ranked = ranked.taken(np.argsort(-table.date_order[ranked.keys], kind="stable"))
+        return fused, ranked
+
+    def document(self, doc_id: str, query: str = "", chunk_id: int | None = None) -> dict:
+        """A whole announcement: metadata, entities, body, passages; the passage ``chunk_id`` (a
+        result's) marked and the ``query``'s words highlighted; the other versions of its news,
+        and the other announcements about its drugs in date order.
+
+        Raises:
+            DocumentNotFoundError: the index holds no document ``doc_id``.
+        """
+        opened = self.current()
+        document = opened.shard.document(doc_id)
+        if document is None:
+            raise DocumentNotFoundError(f"No announcement with id {doc_id!r} in this index.")
+        terms = parse(query, None).terms if query.strip() else set()
+        document["highlights"] = highlight_spans(document["body"], terms)
+        document["matched_chunk"] = chunk_id if any(c["chunk_id"] == chunk_id for c in document["chunks"]) else None
+        versions = opened.shard.group_members([document["group_id"]])[document["group_id"]]
+        document["other_versions"] = [document_summary(member) for member in versions if member["doc_id"] != doc_id]
+        names = document["entities"].get("drug_codes") or document["entities"].get("drug_names") or []
+        document["programmes"] = [_timeline(opened, name, exclude=doc_id) for name in names[:3]]
+        return document
+
+    def programme(self, name: str) -> dict:
+        """Every announcement about the drug ``name`` (code, name or alias), oldest first.
+
+        Raises:
+            QueryError: ``name`` is empty or too long.
+        """
+        name = " ".join(name.split())
+        if not name or len(name) > MAX_PROGRAMME_NAME:
+            raise QueryError(f"give a drug code or name of 1 to {MAX_PROGRAMME_NAME} characters")
+        return _timeline(self.current(), name)
+
+
+def fuse(request: SearchRequest, keyword_hits: Ranked, semantic_hits: Ranked) -> Fused:
+    """The request's fusion of the two lists (or the one list of a single-retriever mode)."""
+    if request.mode != "hybrid":
+        return single_list(keyword_hits, semantic_hits)
+    if request.fusion == "rrf":
+        return reciprocal_rank_fusion(keyword_hits, semantic_hits, request.rrf_k)
+    return convex_combination(keyword_hits, semantic_hits, request.keyword_weight)
+
+
+def _semantic_hits(opened: OpenIndex, parsed: ParsedQuery, request: SearchRequest, timing: dict) -> Ranked:
+    """The chunks whose cosine with the query's text clears its cut, best first, under the
+    request's filters and the query's required and excluded clauses; records ``encode_ms`` and
+    ``vector_ms`` in ``timing``."""
+    started = time.perf_counter()
+    vector = opened.encoder.encode([parsed.semantic_text])[0]
+    timing["encode_ms"] = _elapsed_ms(started)
+    started = time.perf_counter()
+    hits = opened.shard.semantic_search(vector, None, parsed, request.filters)
+    timing["vector_ms"] = _elapsed_ms(started)
+    return hits
+
+
+def _of_documents(hits: Ranked, keyword_hits: Ranked, chunk_document: np.ndarray) -> Ranked:
+    """The chunks of ``hits`` whose documents have a chunk among ``keyword_hits``."""
+    documents = np.unique(chunk_document[keyword_hits[0]])
+    kept = among(chunk_document[hits[0]], documents)
+    return hits[0][kept], hits[1][kept]
+
+
+def _timeline(opened: OpenIndex, name: str, exclude: str | None = None) -> dict:
+    doc_ids = [doc_id for doc_id in programme_documents(name, opened.table, opened.aliases) if doc_id != exclude]
+    documents = opened.shard.documents(doc_ids)
+    return {"name": name, "announcements": [document_summary(documents[doc_id]) for doc_id in doc_ids]}
+
+
+def _notice(absent: list[str], total: int) -> str:
+    """What to tell a user whose query names something no document holds, or ""."""
+    if not absent:
+        return ""
+    named = " or ".join(f"“{word}”" for word in absent)
+    if not total:
+        return f"No document mentions {named}."
+    return f"No document mentions {named}; showing {total:,} related {'document' if total == 1 else 'documents'}."
+
+
+def _elapsed_ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 2)

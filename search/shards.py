@@ -1,0 +1,196 @@
+"""The shard seam: what a part of the collection answers, and many parts answering as one.
+
+Everything above the seam (``search.pipeline``: fusion, query understanding, facet counting,
+near-duplicate folding, paging, result assembly) works on plain arrays and records that any
+shard gives. A shard answers:
+
+- the corpus statistics BM25F needs for a query's clauses, and which of them match
+  (``keyword_statistics``), so that many shards score with the whole collection's
+  statistics and give the scores one index would;
+- keyword top-N under filters, scored with given statistics (``keyword_search``);
+- the moments of a query vector's cosines (``cosine_moments``) and semantic hits above a
+  given cut under filters (``semantic_search``);
+- its document table rows, and the documents, passages and groups of given ids.
+
+``search.embedded.EmbeddedShard`` (Whoosh, numpy and SQLite in this process) is one shard.
+``ShardSet`` puts several behind the same interface, numbering their chunks one after the
+other: a chunk id of shard ``s`` is offset by the chunk rows of the shards before it.
+"""
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from search.filters import Filters
+from search.fusion import Ranked
+from search.query import Clause, ParsedQuery
+
+# How far a passage's cosine must stand above the query's usual cosine to be a semantic hit, in
+# standard deviations of the query's cosines over every passage of the collection. A fixed
+# cosine does not fit every corpus: on the GlobeNewswire releases unrelated passages reach
+# 0.31–0.39, above the 0.25 that suited the bundled stories. Chosen with bench/semantic_cut.py
+# (BENCHMARKS.md).
+CUT_DEVIATIONS = 1.5
+
+
+@dataclass(frozen=True)
+class KeywordStatistics:
+    """What BM25F counts over a collection: chunk rows (deleted ones included, as Whoosh
+    counts them), each field's total length, the document frequency of each ``(field, term)``
+    asked for; and which of the clauses asked about (and their parts) match a live chunk."""
+
+    documents: int
+    lengths: dict[str, int]
+    frequencies: dict[tuple[str, str], int]
+    matching: frozenset[Clause]
+
+    @staticmethod
+    def summed(parts: list["KeywordStatistics"]) -> "KeywordStatistics":
+        lengths, frequencies = Counter(), Counter()
+        for part in parts:
+            lengths.update(part.lengths)
+            frequencies.update(part.frequencies)
+        return KeywordStatistics(
+            sum(part.documents for part in parts),
+            dict(lengths),
+            dict(frequencies),
+            frozenset().union(*(part.matching for part in parts)),
+        )
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Count, sum and sum of squares of a query's cosines with every live passage."""
+
+    count: int
+    total: float
+    squares: float
+
+    def cut(self, deviations: float) -> float:
+        """``mean + deviations × standard deviation`` of the cosines (inf when there are none)."""
+        if not self.count:
+            return math.inf
+        mean = self.total / self.count
+        return mean + deviations * math.sqrt(max(self.squares / self.count - mean * mean, 0.0))
+
+
+class Shard(Protocol):
+    """A part of the collection (see the module docstring). Chunk ids are the shard's own."""
+
+    chunk_rows: int  # chunk ids run from 0 to chunk_rows - 1, deleted ones included
+    model: str  # the embedding model of its vectors
+    mined_aliases: list[list[str]]
+    vocabulary: Counter  # plain word → documents holding it (search.spelling)
+
+    def keyword_statistics(self, clauses: list[Clause]) -> KeywordStatistics: ...
+
+    def keyword_search(
+        self, parsed: ParsedQuery, statistics: KeywordStatistics, filters: Filters, limit: int | None
+    ) -> Ranked: ...
+
+    def cosine_moments(self, vector: np.ndarray) -> Moments: ...
+
+    def semantic_search(self, vector: np.ndarray, cut: float | None, parsed: ParsedQuery, filters: Filters) -> Ranked:
+        """Live chunks whose cosine with ``vector`` reaches ``cut`` (None: the shard's own cut,
+        ``search.embedded.semantic.cosine_cut``), that pass ``filters`` and ``parsed``'s
+        required and excluded clauses, best first."""
+
+    def document_rows(self) -> list[dict]: ...
+
+    def chunk_owners(self) -> list[tuple[int, str]]: ...
+
+    def documents(self, doc_ids: list[str]) -> dict[str, dict]: ...
+
+    def chunks(self, chunk_ids: list[int]) -> dict[int, dict]: ...
+
+    def group_members(self, group_ids: list[str]) -> dict[str, list[dict]]: ...
+
+    def document(self, doc_id: str) -> dict | None: ...
+
+
+def best(ids: np.ndarray, scores: np.ndarray, limit: int | None) -> Ranked:
+    """The ``limit`` best (all when None) of ``ids`` by score; of equal scores, the lower ids
+    first, as Whoosh's collector keeps them."""
+    if limit is not None and len(ids) > limit:
+        if limit <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        threshold = -np.partition(-scores, limit - 1)[limit - 1]
+        above = np.flatnonzero(scores > threshold)
+        tied = np.flatnonzero(scores == threshold)
+        kept = np.concatenate([above, tied[np.argsort(ids[tied], kind="stable")][: limit - len(above)]])
+        ids, scores = ids[kept], scores[kept]
+    order = np.lexsort((ids, -scores))
+    return ids[order].astype(np.int64), scores[order].astype(np.float64)
+
+
+class ShardSet:
+    """Several shards answering as one collection (see the module docstring)."""
+
+    def __init__(self, shards: list[Shard]):
+        self.shards = shards
+        self.offsets = np.cumsum([0] + [shard.chunk_rows for shard in shards])
+        self.chunk_rows = int(self.offsets[-1])
+        self.model = shards[0].model
+        self.mined_aliases = [group for shard in shards for group in shard.mined_aliases]
+        self.vocabulary = sum((shard.vocabulary for shard in shards), Counter())
+
+    def keyword_statistics(self, clauses: list[Clause]) -> KeywordStatistics:
+        return KeywordStatistics.summed([shard.keyword_statistics(clauses) for shard in self.shards])
+
+    def keyword_search(
+        self, parsed: ParsedQuery, statistics: KeywordStatistics, filters: Filters, limit: int | None
+    ) -> Ranked:
+        return self._merged([shard.keyword_search(parsed, statistics, filters, limit) for shard in self.shards], limit)
+
+    def cosine_moments(self, vector: np.ndarray) -> Moments:
+        parts = [shard.cosine_moments(vector) for shard in self.shards]
+        return Moments(sum(p.count for p in parts), sum(p.total for p in parts), sum(p.squares for p in parts))
+
+    def semantic_search(self, vector: np.ndarray, cut: float | None, parsed: ParsedQuery, filters: Filters) -> Ranked:
+        cut = self.cosine_moments(vector).cut(CUT_DEVIATIONS) if cut is None else cut
+        return self._merged([shard.semantic_search(vector, cut, parsed, filters) for shard in self.shards], None)
+
+    def _merged(self, lists: list[Ranked], limit: int | None) -> Ranked:
+        ids = np.concatenate([ranked[0] + offset for ranked, offset in zip(lists, self.offsets, strict=False)])
+        return best(ids, np.concatenate([ranked[1] for ranked in lists]), limit)
+
+    def document_rows(self) -> list[dict]:
+        return [row for shard in self.shards for row in shard.document_rows()]
+
+    def chunk_owners(self) -> list[tuple[int, str]]:
+        return [
+            (chunk_id + int(offset), doc_id)
+            for shard, offset in zip(self.shards, self.offsets, strict=False)
+            for chunk_id, doc_id in shard.chunk_owners()
+        ]
+
+    def documents(self, doc_ids: list[str]) -> dict[str, dict]:
+        return {doc_id: row for shard in self.shards for doc_id, row in shard.documents(doc_ids).items()}
+
+    def chunks(self, chunk_ids: list[int]) -> dict[int, dict]:
+        found = {}
+        for number, shard in enumerate(self.shards):
+            low, high = self.offsets[number], self.offsets[number + 1]
+            mine = [int(chunk_id - low) for chunk_id in chunk_ids if low <= chunk_id < high]
+            for chunk_id, chunk in shard.chunks(mine).items():
+                found[chunk_id + int(low)] = {**chunk, "chunk_id": chunk_id + int(low)}
+        return found
+
+    def group_members(self, group_ids: list[str]) -> dict[str, list[dict]]:
+        members = {group_id: [] for group_id in group_ids}
+        for shard in self.shards:
+            for group_id, found in shard.group_members(group_ids).items():
+                members[group_id] += found
+        return {group_id: sorted(found, key=lambda d: (d["date"], d["doc_id"])) for group_id, found in members.items()}
+
+    def document(self, doc_id: str) -> dict | None:
+        for number, shard in enumerate(self.shards):
+            found = shard.document(doc_id)
+            if found is not None:
+                offset = int(self.offsets[number])
+                found["chunks"] = [{**chunk, "chunk_id": chunk["chunk_id"] + offset} for chunk in found["chunks"]]
+                return found
+        return None
