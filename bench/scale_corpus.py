@@ -197,9 +197,16 @@ def original(dataset: str, record: dict, company_name: str = "", ticker: str = "
     )
 
 
+def flat_release(record: dict) -> dict:
+    """A release as bench/globenewswire.py writes it (its header under ``metadata``) with the
+    header at the top, as the copies are made from, and the day of its date."""
+    header = record["metadata"]
+    return {key: value for key, value in record.items() if key != "metadata"} | header | {"date": header["date"][:10]}
+
+
 def read_originals(data: Path) -> dict[str, list[Original]]:
     """The records of every data set, by data set."""
-    releases = list(release_records(data / "globenewswire-biotech" / "releases.csv"))
+    releases = [flat_release(record) for record in release_records(data / "globenewswire-biotech" / "releases.csv")]
     names = release_company_names(releases)
     documents, _ = load_corpus(ROOT / "corpus")
     return {

@@ -15,7 +15,7 @@ import json
 import statistics
 from pathlib import Path
 
-from search.embedded import semantic
+from search import shards
 from search.evaluation import evaluate, load_dataset
 from search.pipeline import Searcher
 
@@ -52,14 +52,14 @@ def main() -> None:
     dataset = load_dataset(options.dataset)
     absent = [json.loads(line)["text"] for line in options.absent.read_text().splitlines() if line.strip()]
     rows = {}
-    chosen, measured_cut = semantic.CUT_DEVIATIONS, semantic.cosine_cut
-    semantic.cosine_cut = lambda scores: FIXED_COSINE
+    chosen, measured_cut = shards.CUT_DEVIATIONS, shards.Moments.cut
+    shards.Moments.cut = lambda moments, deviations: FIXED_COSINE
     rows[f"cosine ≥ {FIXED_COSINE}"] = measure(searcher, dataset, absent)
-    semantic.cosine_cut = measured_cut
+    shards.Moments.cut = measured_cut
     for cut in options.cuts:
-        semantic.CUT_DEVIATIONS = cut
+        shards.CUT_DEVIATIONS = cut
         rows[f"mean + {cut:g} sd"] = measure(searcher, dataset, absent)
-    semantic.CUT_DEVIATIONS = chosen
+    shards.CUT_DEVIATIONS = chosen
     print(f"{dataset.name}: {len(dataset.queries)} judged queries; {len(absent)} queries with an absent answer")
     header = f"{'cut':<16}{'hybrid nDCG@10':>15}{'R@100':>8}{'semantic nDCG@10':>18}{'R@100':>8}"
     print(f"{header}{'honest':>8}{'listed':>8}")

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from search.entities import code_key
+from search.entities import KIND_LABELS, code_key
 from search.facets import FACETS, document_facet_values, facet_number, value_key
-from search.understanding import KIND_LABELS, entity_key
+from search.understanding import entity_key
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ class DocumentTable:
 
     @functools.cached_property
     def first_chunks(self) -> np.ndarray:
-        """Document number → its first passage's chunk id (chunk ids follow document order)."""
+        """Document number → its first live passage's chunk id."""
         chunks = np.arange(len(self.chunk_document)) if self.live is None else np.flatnonzero(self.live)
         documents, first = np.unique(self.chunk_document[chunks], return_index=True)
         first_chunks = np.zeros(len(self.doc_ids), dtype=np.int64)

@@ -62,8 +62,8 @@ VALUE_LABELS = {"event": EVENT_LABELS, "designation": DESIGNATION_LABELS}
 
 
 def value_key(value: str) -> str:
-    """How facet values compare: case and spacing do not matter (``nmpa`` selects ``NMPA``);
-    commas separate values in the keyword index, so they count as spaces."""
+    """How facet values compare: case and spacing do not matter (``nmpa`` selects ``NMPA``),
+    nor do commas (``Acme, Inc.`` and ``Acme Inc.`` are one company)."""
     return " ".join(str(value).lower().replace(",", " ").split())
 
 

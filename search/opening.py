@@ -32,8 +32,9 @@ class OpenIndex:
     ):
         """``table``: the shard's, when it has built one already (an embedded shard has)."""
         self.shard = shard
-        self.manifest = manifest or {"model": shard.model}
         self.table = table or DocumentTable.build(shard.document_rows(), shard.chunk_owners(), shard.chunk_rows)
+        live = len(self.table.chunk_document) if self.table.live is None else int(self.table.live.sum())
+        self.manifest = manifest or {"model": shard.model, "documents": len(self.table.doc_ids), "chunks": live}
         self.encoder = get_encoder(shard.model, encoders_dir, QUERY_THREADS)
         self.aliases = AliasTable(read_alias_file() + shard.mined_aliases, domain_analyzer())
         self.speller = Speller(shard.vocabulary)

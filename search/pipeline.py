@@ -61,8 +61,8 @@ class Retrieval:
 
 
 class Searcher:
-    """Answers queries over the index in ``index_dir`` (following its ``CURRENT``), or over a
-    given shard or set of shards; safe to share between threads.
+    """Answers queries over an index directory (following its ``CURRENT``), or over an open
+    shard or set of shards; safe to share between threads.
 
     Raises:
         IndexNotFoundError: nothing has been built in ``index_dir``.
@@ -70,8 +70,8 @@ class Searcher:
     """
 
     def __init__(self, index: Path | OpenIndex):
-        """``index``: an index directory, or an open shard (a ``search.shards.ShardSet``, say),
-        which is never reloaded."""
+        """``index``: an index directory, or an ``OpenIndex`` of a shard (of a
+        ``search.shards.ShardSet``, say), which is never reloaded."""
         self.current = (lambda: index) if isinstance(index, OpenIndex) else CurrentIndex(index)
 
     @property
@@ -115,7 +115,7 @@ class Searcher:
             "k": request.k,
             "page": request.page,
             "total": len(ranked),
-            "notice": _notice(retrieval.absent, len(ranked)),
+            "notice": _notice(request, retrieval, len(ranked)),
             "suggestion": retrieval.suggestion,
             "also_searched": retrieval.parsed.also_searched,
             "interpretation": retrieval.interpretation.as_list(),
@@ -171,7 +171,7 @@ class Searcher:
         named = Interpretation.of(parsed.semantic_text)
         if semantic_side is not None:
             semantic_hits = semantic_side.result()
-            if len(absent) == len(parsed.words):
+            if set(absent) == {text for text, _clause in parsed.words}:
                 semantic_hits = EMPTY
             elif named.names_a_product_or_target() and request.mode == "hybrid":
                 semantic_hits = _of_documents(semantic_hits, keyword_hits, opened.table.chunk_document)
@@ -279,11 +279,15 @@ def _timeline(opened: OpenIndex, name: str, exclude: str | None = None) -> dict:
     return {"name": name, "announcements": [document_summary(documents[doc_id]) for doc_id in doc_ids]}
 
 
-def _notice(absent: list[str], total: int) -> str:
-    """What to tell a user whose query names something no document holds, or ""."""
-    if not absent:
+def _notice(request: SearchRequest, retrieval: Retrieval, total: int) -> str:
+    """What to tell a user whose query names something no document holds, or searches for
+    nothing at all; else ""."""
+    parsed = retrieval.parsed
+    if not request.browses and parsed.keyword is None and not parsed.semantic_text:
+        return "Nothing to search for: the query holds only exclusions or words too common to search."
+    if not retrieval.absent:
         return ""
-    named = " or ".join(f"“{word}”" for word in absent)
+    named = " or ".join(f"“{word}”" for word in retrieval.absent)
     if not total:
         return f"No document mentions {named}."
     return f"No document mentions {named}; showing {total:,} related {'document' if total == 1 else 'documents'}."

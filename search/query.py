@@ -17,6 +17,7 @@ engine: a shard translates it to what it runs (``search.embedded.keyword`` score
 own arrays). Words are analysed as the index analyses them (``search.analysis``).
 """
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -188,7 +189,13 @@ def with_aliases(parsed: ParsedQuery, aliases: AliasTable) -> ParsedQuery:
     # Highlight the user's words and one-word aliases; words of a phrase alias ("cell" of
     # "chimeric antigen receptor T cell") would light up everywhere on their own.
     one_word = [alias for alias in alias_clauses if isinstance(alias, Term)]
-    optional = [*parsed.optional, AnyOf(tuple(alias_clauses), boost=ALIAS_WEIGHT)]
+    # One expansion is weighted itself: an AnyOf of one part would drop its boost (as Whoosh's Or does).
+    weighted = (
+        dataclasses.replace(alias_clauses[0], boost=ALIAS_WEIGHT)
+        if len(alias_clauses) == 1
+        else AnyOf(tuple(alias_clauses), boost=ALIAS_WEIGHT)
+    )
+    optional = [*parsed.optional, weighted]
     required = [] if parsed.required is None else list(parsed.required.clauses)
     return ParsedQuery(
         keyword=_combine(optional, required),
@@ -222,7 +229,8 @@ def absent_words(parsed: ParsedQuery, matching: frozenset[Clause]) -> list[str]:
     """The query's own words and phrases that no passage holds under any of their names (the
     word itself or an alias expansion), whatever the filters; ``matching``: the clauses that
     match a passage."""
-    return [text for text, clause in parsed.words if not any(name in matching for name in parsed.names_of(clause))]
+    absent = [text for text, clause in parsed.words if not any(name in matching for name in parsed.names_of(clause))]
+    return list(dict.fromkeys(absent))  # a word repeated in the query is named once
 
 
 def _terms(clauses: list[Clause]) -> set[str]:

@@ -24,6 +24,7 @@ from typing import Protocol
 
 import numpy as np
 
+from search.errors import IndexMismatchError
 from search.filters import Filters
 from search.fusion import Ranked
 from search.query import Clause, ParsedQuery
@@ -70,7 +71,9 @@ class Moments:
     squares: float
 
     def cut(self, deviations: float) -> float:
-        """``mean + deviations × standard deviation`` of the cosines (inf when there are none)."""
+        """The cosine a semantic hit must reach: ``mean + deviations × standard deviation`` of the
+        query's cosines with every passage, so that a hit stands out from this collection's
+        background for this query (inf when there are no passages)."""
         if not self.count:
             return math.inf
         mean = self.total / self.count
@@ -94,8 +97,8 @@ class Shard(Protocol):
     def cosine_moments(self, vector: np.ndarray) -> Moments: ...
 
     def semantic_search(self, vector: np.ndarray, cut: float | None, parsed: ParsedQuery, filters: Filters) -> Ranked:
-        """Live chunks whose cosine with ``vector`` reaches ``cut`` (None: the shard's own cut,
-        ``search.embedded.semantic.cosine_cut``), that pass ``filters`` and ``parsed``'s
+        """Live chunks whose cosine with ``vector`` reaches ``cut`` (None: the cut of the shard's
+        own moments, ``Moments.cut``), that pass ``filters`` and ``parsed``'s
         required and excluded clauses, best first."""
 
     def document_rows(self) -> list[dict]: ...
@@ -130,6 +133,11 @@ class ShardSet:
     """Several shards answering as one collection (see the module docstring)."""
 
     def __init__(self, shards: list[Shard]):
+        """Raises:
+        IndexMismatchError: the shards' vectors come from different models."""
+        models = {shard.model for shard in shards}
+        if len(models) != 1:
+            raise IndexMismatchError(f"shards of one collection must share one embedding model, not {sorted(models)}")
         self.shards = shards
         self.offsets = np.cumsum([0] + [shard.chunk_rows for shard in shards])
         self.chunk_rows = int(self.offsets[-1])
@@ -158,7 +166,16 @@ class ShardSet:
         return best(ids, np.concatenate([ranked[1] for ranked in lists]), limit)
 
     def document_rows(self) -> list[dict]:
-        return [row for shard in self.shards for row in shard.document_rows()]
+        """Every shard's rows, in shard order.
+
+        Raises:
+            IndexMismatchError: two shards hold the same document."""
+        rows = [row for shard in self.shards for row in shard.document_rows()]
+        doc_ids = Counter(row["doc_id"] for row in rows)
+        if len(doc_ids) < len(rows):
+            held_twice = [doc_id for doc_id, count in doc_ids.items() if count > 1]
+            raise IndexMismatchError(f"{len(held_twice)} documents are in more than one shard, e.g. {held_twice[0]!r}")
+        return rows
 
     def chunk_owners(self) -> list[tuple[int, str]]:
         return [

@@ -62,6 +62,7 @@ def test_eval_of_a_folder_that_is_not_a_data_set_says_what_is_missing(runner, tm
     assert result.exit_code == 1 and "missing corpus.jsonl, queries.jsonl, qrels/test.tsv" in result.output
 
 
+@pytest.mark.slow
 def test_scifact_hybrid_quality_stays_above_the_floor(shared_dir, tmp_path_factory):
     dataset = load_dataset(shared_dir / "data" / "beir" / "scifact")
     index_dir = tmp_path_factory.mktemp("scifact-index")

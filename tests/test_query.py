@@ -4,7 +4,7 @@ import pytest
 
 from search.aliases import AliasTable, read_alias_file
 from search.analysis import domain_analyzer
-from search.query import clause_terms, parse
+from search.query import ALIAS_WEIGHT, Term, clause_terms, parse
 
 ALIASES = AliasTable(read_alias_file(), domain_analyzer())
 
@@ -80,3 +80,11 @@ def test_one_word_aliases_are_highlighted_but_not_the_words_of_phrase_aliases():
     terms = parse("EpCAM CAR-T", ALIASES).terms
     assert {"epcam", "cart", "cd326", "tacstd1"} <= terms
     assert "cell" not in terms and "epitheli" not in terms
+
+
+def test_an_alias_is_searched_at_the_alias_weight_whether_one_or_many():
+    one = parse("MS4A1", ALIASES)  # its group: CD20 | MS4A1
+    assert one.also_searched == ["CD20"]
+    assert one.optional[-1] == Term("text", "cd20", boost=ALIAS_WEIGHT)
+    many = parse("EpCAM", ALIASES)
+    assert len(many.also_searched) > 1 and many.optional[-1].boost == ALIAS_WEIGHT

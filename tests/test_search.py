@@ -164,3 +164,13 @@ def test_the_matrix_scan_keeps_only_rows_that_stand_out_from_the_query_s_own_cos
     cut = all_cosines.mean() + CUT_DEVIATIONS * all_cosines.std()
     assert 2 <= len(chunk_ids) < len(vectors) / 10
     assert scores.min() >= cut - 1e-6 and (all_cosines >= cut + 1e-6).sum() <= len(chunk_ids)
+
+
+def test_a_query_that_searches_for_nothing_says_so(searcher):
+    for query in ("-China", "the of"):
+        answer = searcher.search(query)
+        assert answer["total"] == 0 and answer["notice"].startswith("Nothing to search for"), query
+
+
+def test_a_repeated_unknown_word_is_named_once(searcher):
+    assert searcher.search("xyzzq xyzzq")["notice"] == "No document mentions “xyzzq”."

@@ -18,6 +18,7 @@ from search.pipeline import Searcher
 from search.shards import ShardSet
 
 SHARDS = 3
+pytestmark = pytest.mark.slow  # indexes the GlobeNewswire releases
 JUDGED = ROOT / "bench" / "judged" / "globenewswire" / "queries.jsonl"
 
 
@@ -66,15 +67,19 @@ def test_three_shards_give_the_top_ten_of_one_index_with_its_keyword_scores(glob
             ours, theirs = tied_runs(split["hits"]), tied_runs(one["hits"])
             # the last run may be cut at the tenth hit, in either order
             assert ours[:-1] == theirs[:-1] and len(ours[-1][1]) == len(theirs[-1][1]), (query, mode)
-            keyword_scores = {hit["doc_id"]: hit["keyword_score"] for hit in one["hits"]}
+            deeper = globenewswire.search(query, mode=mode, k=30)["hits"]  # past a tie cut at the tenth
+            keyword_scores = {hit["doc_id"]: hit["keyword_score"] for hit in deeper}
             for hit in split["hits"]:
-                expected = keyword_scores.get(hit["doc_id"], hit["keyword_score"])  # None: semantic only
+                expected = keyword_scores[hit["doc_id"]]  # None: found by the semantic side alone
                 assert hit["keyword_score"] == (expected and pytest.approx(expected, rel=1e-9)), (query, mode)
 
 
 def test_three_shards_count_facets_and_read_passages_as_one_index(globenewswire, sharded):
     one, split = globenewswire.search("orphan drug designation"), sharded.search("orphan drug designation")
-    assert split["facets"] == one["facets"]
+    # equal counts, each facet's values; values of equal count may come in another order
+    for name, facet in one["facets"].items():
+        counted = {(value["value"], value["count"]) for value in facet["values"]}
+        assert {(value["value"], value["count"]) for value in split["facets"][name]["values"]} == counted, name
     assert [hit["passage"]["text"] for hit in split["hits"]] == [hit["passage"]["text"] for hit in one["hits"]]
     doc_id = one["hits"][0]["doc_id"]
     assert sharded.document(doc_id)["body"] == globenewswire.document(doc_id)["body"]

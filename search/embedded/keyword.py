@@ -35,7 +35,7 @@ from search.shards import KeywordStatistics, Ranked, best
 
 # BM25F with the usual constants (Robertson & Zaragoza 2009, k1 in 1.2–2.0, b = 0.75).
 K1, B = 1.2, 0.75
-# Arrays kept computed, in postings (a chunk id and a weight each, 12 bytes): 240 MB.
+# Arrays kept computed, counted in postings (a chunk id and a weight each): at most 20 million.
 CACHE_POSTINGS = 20_000_000
 
 
@@ -61,6 +61,7 @@ class KeywordScorer:
 
     def statistics(self, clauses: list[Clause]) -> KeywordStatistics:
         """What BM25F needs of this shard for ``clauses``, and which of their parts match a live chunk."""
+        parts = {part for clause in clauses for part in subclauses(clause)}  # each once
         terms = {term for clause in clauses for term in clause_terms(clause)}
         return KeywordStatistics(
             documents=self.postings.chunk_rows,
@@ -70,13 +71,16 @@ class KeywordScorer:
                 for name, text in terms
                 if name in self.postings.fields
             },
-            matching=frozenset(part for clause in clauses for part in subclauses(clause) if self._matches(part)),
+            matching=frozenset(part for part in parts if self._matches(part)),
         )
 
     def _matches(self, clause: Clause) -> bool:
-        """Whether ``clause`` matches a live chunk (an ``AnyOf`` without listing its matches)."""
+        """Whether ``clause`` matches a live chunk, without listing its matches where it need not."""
         if isinstance(clause, AnyOf):
             return any(self._matches(part) for part in clause.clauses)
+        if isinstance(clause, Term) and self.live is None:
+            field = self.postings.fields.get(clause.field)
+            return field is not None and field.document_frequency(clause.text) > 0
         return len(self.matching(clause)) > 0
 
     def search(

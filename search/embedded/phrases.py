@@ -1,8 +1,9 @@
 """The Whoosh side of the embedded shard: its keyword index, opened, and phrases matched in it.
 
-Whoosh keeps word positions, which the postings arrays do not; so it matches a query's phrases
-(``Phrase`` clauses, translated here and nowhere else). Everything else of keyword retrieval
-runs on the arrays (``search.embedded.keyword``).
+Whoosh keeps word positions, which the postings arrays do not; so it matches a query's phrases.
+Everything else of keyword retrieval runs on the arrays (``search.embedded.keyword``).
+``whoosh_clause`` is the one translation of a parsed clause to Whoosh: the search uses it for
+phrases, the tests for every kind of clause, to hold our scores against Whoosh's.
 """
 
 import contextlib

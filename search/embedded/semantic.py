@@ -5,7 +5,8 @@ import os
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from search.shards import CUT_DEVIATIONS, Moments
+from search import shards
+from search.shards import Moments
 
 # From this many rows, the scan gets every core (see ``set_scan_threads``).
 PARALLEL_SCAN_ROWS = 50_000
@@ -20,26 +21,18 @@ def cosines(matrix: np.ndarray, query_vector: np.ndarray) -> np.ndarray:
 def above_cut(
     scores: np.ndarray, cut: float | None, allowed: np.ndarray | None, live: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The rows whose cosine ``scores`` reach ``cut`` (None: ``cosine_cut`` of the live rows),
+    """The rows whose cosine ``scores`` reach ``cut`` (None: the cut of the live rows' moments,
+    ``search.shards.Moments.cut``, as a set of shards computes it),
     as chunk ids (int64) and cosines (float64), best first; ``allowed`` (a mask over rows)
     keeps filtered-out rows out. Only the rows above the cut are sorted."""
     if cut is None:
-        cut = cosine_cut(scores if live is None else scores[live])
+        cut = moments(scores if live is None else scores[live]).cut(shards.CUT_DEVIATIONS)
     kept = scores >= cut
     if allowed is not None:
         kept &= allowed
     rows = np.flatnonzero(kept)
     rows = rows[np.argsort(-scores[rows], kind="stable")]
     return rows.astype(np.int64), scores[rows].astype(np.float64)
-
-
-def cosine_cut(scores: np.ndarray) -> float:
-    """The cosine a semantic hit must reach: ``mean + CUT_DEVIATIONS × standard deviation`` of
-    the query's cosines with every passage (``scores``), so a hit stands out from this corpus's
-    background for this query."""
-    if len(scores) == 0:
-        return np.inf
-    return float(scores.mean() + CUT_DEVIATIONS * scores.std())
 
 
 def moments(scores: np.ndarray) -> Moments:
