@@ -57,36 +57,51 @@ def write_keyword_postings(generation_dir: Path, keyword_dir: Path, base: Postin
 
 
 def _field_postings(reader, leaves: list, field: str, base: Postings | None):
-    """One field's sorted terms, arrays and total length: the base's postings, then the new ones."""
-    added: dict[str, list[tuple[list[int], list[float]]]] = {}
-    for leaf, offset in leaves:
-        for term in leaf.field_terms(field):
-            matcher, chunks, frequencies = leaf.postings(field, term), [], []
-            while matcher.is_active():
-                chunks.append(matcher.id() + offset)
-                frequencies.append(matcher.weight())
-                matcher.next()
-            added.setdefault(term, []).append((chunks, frequencies))
+    """One field's sorted terms, arrays and total length: the base's postings, then those of
+    the segments in ``leaves``, each term's runs in that order (so its chunk ids ascend)."""
     old = base.fields[field] if base else None
-    terms = sorted(added.keys() | (old.term_number.keys() if old else set()))
-    chunks, frequencies, starts = [], [], [0]
-    for term in terms:
-        parts = [old.postings(term)] if old is not None else []
-        parts += [(np.array(ids), np.array(weights)) for ids, weights in added.get(term, ())]
-        chunks += [ids for ids, _weights in parts]
-        frequencies += [weights for _ids, weights in parts]
-        starts.append(starts[-1] + sum(len(ids) for ids, _weights in parts))
+    old_terms = list(old.term_number) if old is not None else []  # in term-number order
+    runs = list(_leaf_postings(leaves, field))
+    terms = sorted(set(old_terms).union(term for term, *_ in runs))
+    number_of = {term: number for number, term in enumerate(terms)}
+    documents = np.zeros(len(terms), dtype=np.int64)
+    posting_terms, chunks, frequencies = [], [], []
+    if old is not None:
+        old_numbers = np.array([number_of[term] for term in old_terms], dtype=np.int64)
+        documents[old_numbers] += old.documents
+        posting_terms.append(np.repeat(old_numbers, np.diff(old.starts)))
+        chunks.append(old.chunks)
+        frequencies.append(old.frequencies)
+    for term, ids, weights, frequency in runs:
+        documents[number_of[term]] += frequency  # Whoosh counts a term's documents per segment
+        posting_terms.append(np.full(len(ids), number_of[term]))
+        chunks.append(np.array(ids))
+        frequencies.append(np.array(weights))
+    by_term = _joined(posting_terms, np.int64)
+    order = np.argsort(by_term, kind="stable")
     lengths = [old.lengths] if old is not None else []
     for leaf, _offset in leaves:
         lengths.append(np.array([leaf.doc_field_length(n, field, 0) for n in range(leaf.doc_count_all())]))
     arrays = {
-        "documents": np.array([reader.doc_frequency(field, term) for term in terms], dtype=np.int64),
-        "starts": np.array(starts, dtype=np.int64),
-        "chunks": _joined(chunks, np.int32),
-        "frequencies": _joined(frequencies, np.float32),
+        "documents": documents,
+        "starts": np.concatenate([[0], np.cumsum(np.bincount(by_term, minlength=len(terms)))]).astype(np.int64),
+        "chunks": _joined(chunks, np.int32)[order],
+        "frequencies": _joined(frequencies, np.float32)[order],
         "lengths": _joined(lengths, np.float32),
     }
     return terms, arrays, reader.field_length(field)
+
+
+def _leaf_postings(leaves: list, field: str):
+    """``(term, chunk ids, frequencies, document frequency)`` of each term of each segment."""
+    for leaf, offset in leaves:
+        for term in leaf.field_terms(field):
+            matcher, ids, weights = leaf.postings(field, term), [], []
+            while matcher.is_active():
+                ids.append(matcher.id() + offset)
+                weights.append(matcher.weight())
+                matcher.next()
+            yield term, ids, weights, leaf.doc_frequency(field, term)
 
 
 def _joined(parts: list[np.ndarray], dtype) -> np.ndarray:
