@@ -92,19 +92,29 @@ class KeywordScorer:
         if parsed.keyword is None:
             return best(_NO_IDS, np.zeros(0), limit)
         scored = self._score(parsed.keyword, statistics)
-        keep = self.accepts(scored.ids, parsed, allowed)
+        mask = self.constrained(parsed, allowed)
+        if mask is None:
+            return best(scored.ids, scored.scores, limit)
+        keep = mask[scored.ids]
         return best(scored.ids[keep], scored.scores[keep], limit)
 
-    def accepts(self, ids: np.ndarray, parsed: ParsedQuery, allowed: np.ndarray | None) -> np.ndarray:
-        """Which of the chunks ``ids`` are live, allowed, and meet the query's constraints."""
-        keep = np.ones(len(ids), dtype=bool) if self.live is None else self.live[ids]
-        if allowed is not None:
-            keep &= allowed[ids]
+    def constrained(self, parsed: ParsedQuery, allowed: np.ndarray | None) -> np.ndarray | None:
+        """The chunk rows a hit of either retriever may be: live, ``allowed`` (the filters'
+        mask), holding the query's required clauses and none of its excluded ones; None when
+        all may."""
+        mask = allowed
+        if self.live is not None:
+            mask = self.live if mask is None else mask & self.live
+        if parsed.required is None and parsed.excluded is None:
+            return mask
+        mask = np.ones(self.postings.chunk_rows, dtype=bool) if mask is None else mask.copy()
         if parsed.required is not None:
-            keep &= np.isin(ids, self.matching(parsed.required), assume_unique=True)
+            required = np.zeros(len(mask), dtype=bool)
+            required[self.matching(parsed.required)] = True
+            mask &= required
         if parsed.excluded is not None:
-            keep &= ~np.isin(ids, self.matching(parsed.excluded), assume_unique=True)
-        return keep
+            mask[self.matching(parsed.excluded)] = False
+        return mask
 
     def matching(self, clause: Clause) -> np.ndarray:
         """The live chunks ``clause`` matches, ascending."""

@@ -60,24 +60,8 @@ class EmbeddedShard:
 
     def semantic_search(self, vector: np.ndarray, cut: float | None, parsed: ParsedQuery, filters: Filters) -> Ranked:
         scores = semantic.cosines(self.vectors, vector)
-        return semantic.above_cut(scores, cut, self._allowed(parsed, filters), self.table.live)
-
-    def _allowed(self, parsed: ParsedQuery, filters: Filters) -> np.ndarray | None:
-        """The chunk rows a semantic hit may be: live, passing the filters, holding the query's
-        required clauses and none of its excluded ones; None when all may."""
-        mask = filters.chunk_mask(self.table)
-        if self.table.live is not None:
-            mask = self.table.live if mask is None else mask & self.table.live
-        if parsed.required is None and parsed.excluded is None:
-            return mask
-        mask = np.ones(self.chunk_rows, dtype=bool) if mask is None else mask.copy()
-        if parsed.required is not None:
-            required = np.zeros(self.chunk_rows, dtype=bool)
-            required[self.keyword.matching(parsed.required)] = True
-            mask &= required
-        if parsed.excluded is not None:
-            mask[self.keyword.matching(parsed.excluded)] = False
-        return mask
+        allowed = self.keyword.constrained(parsed, filters.chunk_mask(self.table))
+        return semantic.above_cut(scores, cut, allowed, self.table.live)
 
     def document_rows(self) -> list:
         return store.table_rows(self.store)
