@@ -2,6 +2,7 @@
 
 Every reader yields ``Document``s; a file or record that cannot be read becomes a ``Problem``
 naming the file (and line) instead of stopping the run, so one bad file loses nothing else.
+``indexer.limits`` bounds what a record may hold (nesting, YAML aliases, link schemes, body length).
 Header fields are found under our names or the other names listed in ``indexer.fields``, and a
 ``FieldReport`` says what was read under another name, kept unmapped, or missing.
 """
@@ -16,10 +17,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import frontmatter
 import yaml
 from dateutil import parser as date_parser
 
+from indexer import limits
 from indexer.cleaning import html_to_text, strip_furniture_lines
 from indexer.field_report import FieldReport
 from indexer.fields import RECORD_FIELDS, TEXT_FILE_FIELDS, MappedRecord, iso_date, map_fields
@@ -77,6 +78,8 @@ class Reading:
     location: str
     read_as: dict[str, str]  # our field → the other name its value came from
     unreadable_date: str = ""  # the date value given but not understood
+    dropped_url: str = ""  # the link given but not kept, as it is not an http or https one
+    body_chars: int = 0  # the body's length before it was cut to the size limit; 0 when kept whole
 
 
 @dataclass
@@ -115,10 +118,16 @@ def file_format(path: Path) -> str:
 
 
 def read_corpus(corpus: Path) -> Corpus:
-    """All documents under ``corpus``, the problems met, and what was done with their fields."""
+    """All documents under ``corpus``, the problems met, and what was done with their fields.
+
+    Raises:
+        FileNotFoundError: ``corpus`` is neither a folder nor a file.
+        ClinsearchError: ``CLINSEARCH_MAX_DOCUMENT_CHARS`` is set to something other than a number above zero.
+    """
+    max_chars = limits.max_document_chars()
     readings: dict[str, Reading] = {}
     problems: list[Problem] = []
-    report = FieldReport()
+    report = FieldReport(max_document_chars=max_chars)
     for path in corpus_files(corpus):
         for item in read_file(path, Path(corpus)):
             if isinstance(item, Problem):
@@ -131,8 +140,8 @@ def read_corpus(corpus: Path) -> Corpus:
                     )
                 )
             else:
-                readings[item.document.doc_id] = item
-                report.add(item.document, item.read_as, item.unreadable_date, item.location)
+                readings[item.document.doc_id] = _within_size_limit(item, max_chars)
+                report.add(item)
     return Corpus([reading.document for reading in readings.values()], problems, report)
 
 
@@ -166,7 +175,7 @@ def read_file(path: Path, root: Path) -> Iterator[Reading | Problem]:
     else:
         try:
             yield _read_text(text, relative, path.stem, is_html=form in (".html", ".htm"))
-        except (ValueError, TypeError, yaml.YAMLError) as error:
+        except (ValueError, TypeError, yaml.YAMLError) as error:  # limits' ValueErrors included
             yield Problem(relative, str(error).splitlines()[0])
 
 
@@ -174,8 +183,8 @@ def _read_text(text: str, relative: str, stem: str, is_html: bool) -> Reading | 
     if is_html:
         body, header = html_to_text(text)
     else:
-        post = frontmatter.loads(text)
-        header, body = dict(post.metadata), strip_furniture_lines(post.content)
+        header, content = limits.read_header(text)
+        body = strip_furniture_lines(content)
     if not header:
         header, body = _header_from_lines(body)
     header.setdefault("id", stem)
@@ -187,9 +196,9 @@ def _read_text(text: str, relative: str, stem: str, is_html: bool) -> Reading | 
 
 def _read_json(text: str, relative: str) -> Iterator[Reading | Problem]:
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        yield Problem(relative, f"is not valid JSON ({error})")
+        data = limits.parse_json(text)
+    except ValueError as error:
+        yield Problem(relative, str(error))
         return
     records = data if isinstance(data, list) else [data]
     for number, record in enumerate(records, start=1):
@@ -202,9 +211,9 @@ def _read_json_lines(text: str, relative: str) -> Iterator[Reading | Problem]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            yield Problem(f"{relative} line {number}", f"is not valid JSON ({error}); skipped")
+            record = limits.parse_json(line)
+        except ValueError as error:
+            yield Problem(f"{relative} line {number}", str(error))
             continue
         yield _record(record, f"{relative} line {number}", relative)
 
@@ -232,6 +241,8 @@ def _record(record, location: str, relative: str) -> Reading | Problem:
     """A JSON object or CSV row as a document; its id is ``_id``/``id``, else its URL."""
     if not isinstance(record, dict):
         return Problem(location, "is not a JSON object; skipped")
+    if limits.is_too_deep(record):
+        return Problem(location, limits.TOO_DEEP)
     mapped = map_fields(record, RECORD_FIELDS)
     body = _text(mapped.fields.pop("body", ""), joiner="\n\n")
     if "id" not in mapped.fields and "url" in mapped.fields:
@@ -283,6 +294,8 @@ def _reading(mapped: MappedRecord, body: str, relative: str, location: str) -> R
         return Problem(location, "has no text; skipped")
     date = iso_date(fields.get("date"))
     metadata = {key: _plain(value) for key, value in mapped.attributes.items()}
+    url = _text(fields.get("url"))
+    dropped_url = "" if not url or limits.is_web_link(url) else url
     if "language" in fields:
         metadata["language"] = _text(fields["language"])
     document = Document(
@@ -293,10 +306,20 @@ def _reading(mapped: MappedRecord, body: str, relative: str, location: str) -> R
         date=date or "",
         company=_text(fields.get("company")),
         source=_text(fields.get("source")),
-        url=_text(fields.get("url")),
+        url="" if dropped_url else url,  # a javascript: or data: link would run in a reader's browser
         metadata=metadata,
     )
-    return Reading(document, location, mapped.read_as, "" if date is not None else str(fields["date"]))
+    unreadable_date = "" if date is not None else str(fields["date"])
+    return Reading(document, location, mapped.read_as, unreadable_date, dropped_url)
+
+
+def _within_size_limit(reading: Reading, max_chars: int) -> Reading:
+    """``reading`` with its body cut to ``max_chars`` characters and its full length noted, when longer."""
+    body = reading.document.body
+    if len(body) > max_chars:
+        reading.body_chars = len(body)
+        reading.document.body = limits.cut_body(body, max_chars)
+    return reading
 
 
 def _text(value, joiner: str = ", ") -> str:
