@@ -19,6 +19,11 @@ SORTS = ("relevance", "date")
 MAX_K = 100
 MAX_DEPTH = 1000  # page × k: how deep a result list can be paged
 MAX_QUERY_LENGTH = 2000  # room for a pasted abstract or patient case
+# Facet selections: a watch list of competitors fits well within these; a URL that goes past
+# them is a script's or an attacker's, and each selected value costs a link on the page.
+MAX_FACET_VALUES = 50  # values of one facet
+MAX_FILTER_VALUES = 100  # values of all facets together
+MAX_FACET_VALUE_LENGTH = 200  # characters of one value
 DEFAULT_FUSION = "convex"
 # The keyword weight of convex fusion when a request sets none, by query length: short queries
 # (codes, names, a target and an indication) are lexical; sentences and case descriptions lean
@@ -27,6 +32,23 @@ DEFAULT_FUSION = "convex"
 SHORT_QUERY_WORDS = 6
 SHORT_QUERY_ALPHA = 0.7
 LONG_QUERY_ALPHA = 0.5
+# Every URL parameter a search reads (``SearchRequest.from_params``): links that keep the
+# current search carry these and nothing else.
+SEARCH_PARAMETERS = (
+    "q",
+    "k",
+    "page",
+    "sort",
+    "mode",
+    "fusion",
+    "rrf_k",
+    "alpha",
+    "aliases",
+    "interpret",
+    "date_from",
+    "date_to",
+    *FILTER_FACETS,
+)
 
 
 @dataclass(frozen=True)
@@ -68,8 +90,8 @@ class SearchRequest:
             raise QueryError(
                 "the query is empty: type a drug, target, indication or event, or choose a filter to browse"
             )
-        if len(query) > MAX_QUERY_LENGTH:
-            raise QueryError(f"the query is {len(query)} characters long; the limit is {MAX_QUERY_LENGTH}")
+        _check_query_length(query)
+        _check_facet_values(self.filters)
         _one_of("mode", self.mode, MODES)
         _one_of("fusion", self.fusion, FUSIONS)
         _one_of("sort", self.sort, SORTS)
@@ -127,6 +149,49 @@ class SearchRequest:
                 **{name: tuple(value for value in many(name) if value.strip()) for name in FILTER_FACETS},
             ),
         )
+
+
+@dataclass(frozen=True)
+class DocumentRequest:
+    """What a document page (and ``/api/documents/<id>``) is asked for besides the id.
+
+    Attributes:
+        query: the words to highlight in the body (the query of the results it was opened
+            from); empty for none.
+        chunk: the passage to mark (a result's ``chunk_id``), or None.
+    """
+
+    query: str = ""
+    chunk: int | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "query", " ".join(self.query.split()))
+        _check_query_length(self.query)
+        if self.chunk is not None and self.chunk < 0:
+            raise QueryError(f"chunk must be a whole number of at least 0; got {self.chunk}")
+
+    @classmethod
+    def from_params(cls, params: Mapping) -> "DocumentRequest":
+        """A request from string parameters ``q`` and ``chunk``; others are ignored."""
+        return cls(query=params.get("q", ""), chunk=_number("chunk", params.get("chunk"), int, None))
+
+
+def _check_query_length(query: str) -> None:
+    if len(query) > MAX_QUERY_LENGTH:
+        raise QueryError(f"the query is {len(query)} characters long; the limit is {MAX_QUERY_LENGTH}")
+
+
+def _check_facet_values(filters: Filters) -> None:
+    """Bound what a URL may select, so no request can make a page of thousands of links."""
+    for name, values in filters.facets:
+        if len(values) > MAX_FACET_VALUES:
+            raise QueryError(f"{name} is given {len(values)} values; choose at most {MAX_FACET_VALUES} per filter")
+        longest = max(values, key=len)
+        if len(longest) > MAX_FACET_VALUE_LENGTH:
+            raise QueryError(f"a {name} value is {len(longest)} characters long; the limit is {MAX_FACET_VALUE_LENGTH}")
+    chosen = sum(len(values) for _name, values in filters.facets)
+    if chosen > MAX_FILTER_VALUES:
+        raise QueryError(f"{chosen} filter values are chosen; the limit is {MAX_FILTER_VALUES} in all")
 
 
 def _one_of(name: str, value: str, choices: tuple[str, ...]) -> None:

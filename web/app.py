@@ -11,7 +11,7 @@ from search.embedded.index_format import default_index_dir
 from search.errors import ClinsearchError, DocumentNotFoundError, QueryError
 from search.pipeline import Searcher
 from web import views
-from web.rendering import excerpt, highlighted, shifted
+from web.rendering import excerpt, highlighted, linkable, shifted
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,9 @@ REQUEST_ERROR_STATUS = {QueryError: 400, DocumentNotFoundError: 404}
 def create_app(config: dict | None = None) -> Flask:
     """A configured app. ``INDEX`` names the index directory (``CLINSEARCH_INDEX`` in the
     environment); the searcher, and with it the model, is loaded here, once per process.
+    Where the server is reachable by others, set Flask's ``TRUSTED_HOSTS`` (for example
+    ``CLINSEARCH_TRUSTED_HOSTS='["search.example.org"]'``): the feed's links are absolute, built
+    from the request's ``Host``, and a request naming another host is then refused with a 400.
 
     Raises:
         IndexNotFoundError: the index directory holds no built index.
@@ -37,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.jinja_env.filters["highlighted"] = highlighted
     app.jinja_env.filters["shifted"] = shifted
     app.jinja_env.filters["excerpt"] = excerpt
+    app.jinja_env.filters["linkable"] = linkable
     app.register_blueprint(views.blueprint)
     for error_class, status in REQUEST_ERROR_STATUS.items():
         app.register_error_handler(error_class, functools.partial(_request_error, status=status))
@@ -66,7 +70,10 @@ def _request_error(error: ClinsearchError, status: int):
 
 
 def _http_error(error: HTTPException):
-    return _error_response(error.description or error.name, error.code or 500)
+    """Flask's own errors in our shape, keeping the headers they need (a 405's ``Allow``)."""
+    body, status = _error_response(error.description or error.name, error.code or 500)
+    headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
+    return body, status, headers
 
 
 def _unexpected_error(error: Exception):

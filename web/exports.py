@@ -10,8 +10,11 @@ import io
 import json
 import re
 from collections.abc import Iterable, Iterator
+from urllib.parse import quote
 
 from feedgen.feed import FeedGenerator
+
+from web.rendering import linkable
 
 EXPORT_COLUMNS = (
     "rank",
@@ -63,10 +66,11 @@ def atom_feed(results: dict, feed_url: str, page_url: str) -> bytes:
     feed.subtitle(f"Announcements matching {subject}, newest first")
     feed.updated(_timestamp(max((hit["date"] for hit in results["hits"] if hit["date"]), default="")))
     for hit in reversed(results["hits"]):  # feedgen prepends: add oldest first
+        link = linkable(hit["url"])  # a reader follows it: never a script's address
         entry = feed.add_entry()
-        entry.id(hit["url"] or f"{page_url}#{hit['doc_id']}")
+        entry.id(link or f"{page_url}#{quote(hit['doc_id'], safe='')}")
         entry.title(_printable(hit["title"]))
-        entry.link(href=hit["url"] or page_url)
+        entry.link(href=link or page_url)
         entry.updated(_timestamp(hit["date"]))
         entry.summary(_printable(hit["passage"]["text"]))
         if hit["source"]:

@@ -2,16 +2,29 @@
 routes and the request parameters)."""
 
 from search.facets import EVENT_LABELS, FILTER_FACETS
-from search.pipeline import MAX_EXPORT
-from search.request import FUSIONS, MAX_DEPTH, MAX_K, MAX_QUERY_LENGTH, MODES, SORTS
+from search.pipeline import MAX_EXPORT, MAX_PROGRAMME_NAME
+from search.request import (
+    FUSIONS,
+    MAX_DEPTH,
+    MAX_FACET_VALUE_LENGTH,
+    MAX_FACET_VALUES,
+    MAX_FILTER_VALUES,
+    MAX_K,
+    MAX_QUERY_LENGTH,
+    MODES,
+    SORTS,
+)
 from web.exports import ENTITY_COLUMNS, EXPORT_COLUMNS
 
 ERROR = {"$ref": "#/components/schemas/Error"}
+# Text the server reads once its spaces are collapsed: at least one other character.
+NOT_BLANK = r"\S"
 
 
-def _parameter(name: str, description: str, schema: dict, required: bool = False, many: bool = False) -> dict:
+def _parameter(name: str, description: str, schema: dict, required: bool = False, many: int = 0) -> dict:
+    """A query parameter; ``many`` (if not 0) is how often it may repeat."""
     if many:
-        schema = {"type": "array", "items": schema}
+        schema = {"type": "array", "items": schema, "maxItems": many}
     parameter = {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
     return parameter | ({"style": "form", "explode": True} if many else {})
 
@@ -34,9 +47,9 @@ def search_parameters() -> list[dict]:
     return [
         _parameter(
             "q",
-            f"the query (up to {MAX_QUERY_LENGTH} characters). Empty or left out, with at least one filter, "
-            "it lists every announcement the filters let through, newest first",
-            {"type": "string", "maxLength": MAX_QUERY_LENGTH},
+            f"the query (up to {MAX_QUERY_LENGTH} characters). Left out, with at least one filter, the "
+            "answer lists every announcement the filters let through, newest first",
+            {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_LENGTH, "pattern": NOT_BLANK},
         ),
         _parameter("mode", "retrieval mode", {"type": "string", "enum": list(MODES), "default": "hybrid"}),
         _parameter("k", "results per page", {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 10}),
@@ -46,7 +59,11 @@ def search_parameters() -> list[dict]:
         _parameter("date_to", "latest date, ISO", {"type": "string", "format": "date"}),
         *[
             _parameter(
-                name, f"filter by {facet_descriptions[name]}; repeat for any of several", {"type": "string"}, many=True
+                name,
+                f"filter by {facet_descriptions[name]}; repeat for any of several (at most {MAX_FACET_VALUES}, "
+                f"and {MAX_FILTER_VALUES} over all filters)",
+                {"type": "string", "maxLength": MAX_FACET_VALUE_LENGTH},
+                many=MAX_FACET_VALUES,
             )
             for name in FILTER_FACETS
         ],
@@ -78,8 +95,15 @@ def openapi_spec() -> dict:
                 "get": {
                     "summary": "One announcement with its body, entities, versions and programme timelines",
                     "parameters": [
-                        {"name": "doc_id", "in": "path", "required": True, "schema": {"type": "string"}},
-                        _parameter("q", "words to highlight in the body", {"type": "string"}),
+                        {
+                            "name": "doc_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string", "minLength": 1},
+                        },
+                        _parameter(
+                            "q", "words to highlight in the body", {"type": "string", "maxLength": MAX_QUERY_LENGTH}
+                        ),
                         _parameter("chunk", "the passage id to mark", {"type": "integer", "minimum": 0}),
                     ],
                     "responses": {"200": _json("Document"), "400": bad_request, "404": not_found},
@@ -88,7 +112,19 @@ def openapi_spec() -> dict:
             "/api/programmes/{name}": {
                 "get": {
                     "summary": "Every announcement about one drug (code, name or alias), oldest first",
-                    "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "parameters": [
+                        {
+                            "name": "name",
+                            "in": "path",
+                            "required": True,
+                            "schema": {
+                                "type": "string",
+                                "minLength": 1,
+                                "maxLength": MAX_PROGRAMME_NAME,
+                                "pattern": NOT_BLANK,
+                            },
+                        }
+                    ],
                     "responses": {"200": _json("Programme"), "400": bad_request},
                 }
             },

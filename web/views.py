@@ -11,7 +11,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from search.entities import REGULATORS
 from search.errors import QueryError
 from search.facets import EVENT_LABELS, FILTER_FACETS
-from search.request import MODES, SORTS, SearchRequest
+from search.request import MODES, SEARCH_PARAMETERS, SORTS, DocumentRequest, SearchRequest
 from web import exports
 from web.openapi import openapi_spec
 
@@ -35,12 +35,10 @@ def document_data(doc_id: str, params) -> dict:
 
     Raises:
         DocumentNotFoundError: no such id.
-        QueryError: ``chunk`` is not a whole number.
+        QueryError: ``chunk`` is not a whole number, or ``q`` is too long.
     """
-    chunk = params.get("chunk", "")
-    if chunk and not chunk.isdigit():
-        raise QueryError(f"chunk must be a whole number; got {chunk!r}")
-    return _searcher().document(doc_id, params.get("q", ""), int(chunk) if chunk else None)
+    wanted = DocumentRequest.from_params(params)
+    return _searcher().document(doc_id, wanted.query, wanted.chunk)
 
 
 def chosen_filters(params) -> list[tuple[str, str]]:
@@ -82,9 +80,11 @@ def url_toggling(facet: str, value: str) -> str:
 
 
 def _url(endpoint: str, params, **options) -> str:
-    """The URL of ``endpoint`` with the query string ``params`` (a MultiDict: repeated
-    parameters kept)."""
-    return url_for(endpoint, **options) + "?" + urlencode(list(params.items(multi=True)))
+    """The URL of ``endpoint`` with the search parameters of ``params`` (a MultiDict: repeated
+    ones kept). Any other parameter is left behind, so a link never repeats what a crafted URL
+    slipped in."""
+    known = [(name, value) for name, value in params.items(multi=True) if name in SEARCH_PARAMETERS]
+    return url_for(endpoint, **options) + "?" + urlencode(known)
 
 
 @blueprint.get("/")
