@@ -4,14 +4,16 @@ Heavy modules (torch, sentence-transformers, Whoosh, Flask) are imported inside 
 that needs them, so ``clinsearch --help`` answers at once.
 """
 
+import contextlib
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
 import click
 
-from search.embedded.index_format import default_index_dir
+from search.embedded.index_format import current_generation_name, default_index_dir
 from search.errors import ClinsearchError
 from search.facets import EVENT_LABELS, FILTER_FACETS
 from search.request import FUSIONS, MODES, SORTS, SearchRequest
@@ -48,7 +50,8 @@ def reindex(corpus: Path, index_dir: Path, quiet: bool) -> None:
     """Build a new index generation from CORPUS and switch to it atomically."""
     from indexer.build import reindex as build
 
-    report = _translated(build, corpus, index_dir, show_progress=not quiet)
+    with _stopped_cleanly_by_signals(index_dir):
+        report = _translated(build, corpus, index_dir, show_progress=not quiet)
     for problem in report.problems:
         click.secho(f"skipped {problem}", fg="yellow", err=True)
     how = (
@@ -67,6 +70,29 @@ def reindex(corpus: Path, index_dir: Path, quiet: bool) -> None:
         click.echo(f"{len(report.problems)} file(s) or record(s) skipped; see the messages above.")
     index_flag = "" if index_dir == default_index_dir() else f" --index {index_dir}"
     click.echo(f'Try: clinsearch search "{EXAMPLE_QUERY}"{index_flag}')
+
+
+@contextlib.contextmanager
+def _stopped_cleanly_by_signals(index_dir: Path):
+    """SIGTERM raises KeyboardInterrupt as Ctrl+C does, so an interrupted reindex removes its
+    half-built generation (Python's default SIGTERM ends the process with no cleanup at all);
+    either signal then ends the command with one line and the shell's code for it."""
+
+    def interrupt(signal_number, frame):
+        raise KeyboardInterrupt(signal_number)
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    except KeyboardInterrupt as stop:
+        number = stop.args[0] if stop.args else signal.SIGINT
+        current = current_generation_name(index_dir)
+        serving = f"{index_dir}/{current} serves" if current else "no index was switched"
+        name = signal.Signals(number).name
+        click.echo(f"Reindex stopped by {name}; nothing half-built is left and {serving}.", err=True)
+        sys.exit(128 + number)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def facet_options(command):

@@ -2,11 +2,11 @@
 
 Everything is written into a fresh ``gen-NNNN`` directory; ``CURRENT`` moves to it only after
 its manifest is written. Any failure removes the half-built directory and leaves the previous
-generation serving. A lock file keeps two reindexers out of one index directory.
+generation serving; what a process killed outright left half-built, the next reindex removes.
+A lock file keeps two reindexers out of one index directory.
 """
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -28,30 +28,33 @@ from indexer.chunking import chunk_body
 from indexer.documents import Document, Problem, load_corpus, read_corpus
 from indexer.duplicates import duplicate_groups
 from indexer.entities import document_entities
+from indexer.failures import explained_write_errors, loaded_encoder
 from indexer.field_report import FieldReport
+from indexer.generations import (
+    next_generation_name,
+    previous_generation,
+    prune,
+    reindex_lock,
+    remove_incomplete_generations,
+)
 from indexer.keyword import write_keyword_index, write_keyword_postings
 from indexer.vectors import embed, previous_vectors, text_hash
 from search.embedded import store
 from search.embedded.index_format import (
-    GENERATION_PREFIX,
     KEYWORD_DIR,
-    LOCK_FILE,
     MINED_ALIASES_FILE,
     STORE_FILE,
     VECTORS_FILE,
     VOCABULARY_FILE,
     Generation,
-    current_generation_name,
     open_generation,
     switch_current,
     write_manifest,
 )
 from search.embedded.postings import Postings
-from search.encoder import ENCODERS_DIR, Encoder, configured_model_name, get_encoder
-from search.errors import ClinsearchError, IndexLockedError
+from search.encoder import ENCODERS_DIR, Encoder, configured_model_name
+from search.errors import ClinsearchError
 from search.spelling import count_words, read_vocabulary
-
-GENERATIONS_KEPT = 2  # the new one, and the one a running server may still be reading
 
 
 @dataclass
@@ -94,30 +97,36 @@ def reindex(corpus: Path, index_dir: Path, show_progress: bool = True, encoder: 
 
     Raises:
         IndexLockedError: another reindex of ``index_dir`` is running.
+        IndexWriteError: the disk is full, or ``index_dir`` cannot be written.
+        ModelUnavailableError: the configured model is not on this machine.
         ClinsearchError: the corpus holds no readable document (nothing is switched).
     """
     started = time.perf_counter()
     index_dir = Path(index_dir)
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with _reindex_lock(index_dir):
-        loaded = read_corpus(Path(corpus))
-        documents, problems = loaded.documents, loaded.problems
-        if not documents:
-            raise ClinsearchError(f"No readable documents in {corpus}; the index was left as it was.")
-        model_name = encoder.model_name if encoder else configured_model_name()
-        previous = _previous_generation(index_dir)
-        changes = Changes.between(previous, documents, model_name)
-        generation_dir = index_dir / _next_generation_name(index_dir)
-        generation_dir.mkdir()
-        try:
-            encoder_of = (lambda: encoder) if encoder else (lambda: get_encoder(model_name, index_dir / ENCODERS_DIR))
-            built = _write_generation(generation_dir, changes, previous, encoder_of, show_progress)
-            _write_manifest(generation_dir, model_name, documents, problems, Path(corpus), built)
-        except BaseException:
-            shutil.rmtree(generation_dir, ignore_errors=True)
-            raise
-        switch_current(index_dir, generation_dir.name)
-        _prune(index_dir)
+    with explained_write_errors(index_dir):
+        index_dir.mkdir(parents=True, exist_ok=True)
+        with reindex_lock(index_dir):
+            loaded = read_corpus(Path(corpus))
+            documents, problems = loaded.documents, loaded.problems
+            if not documents:
+                raise ClinsearchError(f"No readable documents in {corpus}; the index was left as it was.")
+            model_name = encoder.model_name if encoder else configured_model_name()
+            previous = previous_generation(index_dir)
+            changes = Changes.between(previous, documents, model_name)
+            remove_incomplete_generations(index_dir)
+            generation_dir = index_dir / next_generation_name(index_dir)
+            try:  # from the mkdir on, so that a Ctrl+C can never fall between it and the cleanup
+                generation_dir.mkdir()
+                encoder_of = (
+                    (lambda: encoder) if encoder else (lambda: loaded_encoder(model_name, index_dir / ENCODERS_DIR))
+                )
+                built = _write_generation(generation_dir, changes, previous, encoder_of, show_progress)
+                _write_manifest(generation_dir, model_name, documents, problems, Path(corpus), built)
+            except BaseException:  # KeyboardInterrupt too: the CLI turns SIGTERM into one
+                shutil.rmtree(generation_dir, ignore_errors=True)
+                raise
+            switch_current(index_dir, generation_dir.name)
+            prune(index_dir)
     return BuildReport(
         index_dir,
         generation_dir.name,
@@ -378,43 +387,3 @@ def _chunk_row(chunk: ChunkRow) -> dict:
         "text": chunk.text,
         "text_hash": text_hash(chunk.embedded_text),
     }
-
-
-@contextlib.contextmanager
-def _reindex_lock(index_dir: Path):
-    """An exclusive ``flock`` on the index's lock file; the kernel releases it if we crash."""
-    with open(index_dir / LOCK_FILE, "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise IndexLockedError(
-                f"Another `clinsearch reindex` is writing {index_dir}; try again when it has finished."
-            ) from None
-        yield
-
-
-def _previous_generation(index_dir: Path) -> Generation | None:
-    """The current generation, if there is one: its vectors can be reused even when an older
-    format version keeps it from being searched."""
-    try:
-        return open_generation(index_dir, check_format=False)
-    except (ClinsearchError, OSError, ValueError):
-        return None
-
-
-def _generation_names(index_dir: Path) -> list[str]:
-    return sorted(path.name for path in index_dir.glob(GENERATION_PREFIX + "*") if path.is_dir())
-
-
-def _next_generation_name(index_dir: Path) -> str:
-    names = _generation_names(index_dir)
-    number = int(names[-1].removeprefix(GENERATION_PREFIX)) + 1 if names else 1
-    return f"{GENERATION_PREFIX}{number:04d}"
-
-
-def _prune(index_dir: Path) -> None:
-    """Remove all but the newest generations, never the current one."""
-    current = current_generation_name(index_dir)
-    for name in _generation_names(index_dir)[:-GENERATIONS_KEPT]:
-        if name != current:
-            shutil.rmtree(index_dir / name, ignore_errors=True)

@@ -23,3 +23,11 @@ class QueryError(ClinsearchError):
 
 class DocumentNotFoundError(ClinsearchError):
     """Raised when a document id is not in the index."""
+
+
+class IndexWriteError(ClinsearchError):
+    """Raised when a reindex cannot write its index directory (disk full, no permission, read-only)."""
+
+
+class ModelUnavailableError(ClinsearchError):
+    """Raised when the embedding model is neither a local folder nor in the local cache."""
