@@ -1,6 +1,6 @@
 """A reindex while clients search: no request fails, and the new document is found after it.
 
-The production server (waitress, on 127.0.0.1) serves a copy of the bundled index; four
+The production server (waitress, on 127.0.0.1) serves a copy of the bundled index; sixteen
 closed-loop clients search it while a reindex adds one announcement, and keep searching until
 a second after the new generation is current.
 """
@@ -20,7 +20,7 @@ from conftest import CORPUS, write
 from indexer.build import reindex
 from web.app import create_app
 
-CLIENTS = 4
+CLIENTS = 16
 QUERIES = ("EpCAM CAR-T gastric", "orphan drug designation", "FDA approval", "phase 3 readout")
 NEW_DOCUMENT = """---
 title: Zorvatinib cleared for a first-in-human trial in glioblastoma
