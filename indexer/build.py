@@ -115,8 +115,8 @@ def reindex(corpus: Path, index_dir: Path, show_progress: bool = True, encoder: 
             changes = Changes.between(previous, documents, model_name)
             remove_incomplete_generations(index_dir)
             generation_dir = index_dir / next_generation_name(index_dir)
-            try:  # from the mkdir on, so that a Ctrl+C can never fall between it and the cleanup
-                generation_dir.mkdir()
+            generation_dir.mkdir()  # an empty directory a signal leaves here, the next reindex removes
+            try:
                 encoder_of = (
                     (lambda: encoder) if encoder else (lambda: loaded_encoder(model_name, index_dir / ENCODERS_DIR))
                 )

@@ -24,6 +24,7 @@ from indexer import limits
 from indexer.cleaning import html_to_text, strip_furniture_lines
 from indexer.field_report import FieldReport
 from indexer.fields import RECORD_FIELDS, TEXT_FILE_FIELDS, MappedRecord, iso_date, map_fields
+from search.links import web_link
 
 SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".json", ".jsonl", ".csv")
 COMPRESSIBLE = (".json", ".jsonl", ".csv")  # also read gzip-compressed, as name.jsonl.gz
@@ -294,8 +295,9 @@ def _reading(mapped: MappedRecord, body: str, relative: str, location: str) -> R
         return Problem(location, "has no text; skipped")
     date = iso_date(fields.get("date"))
     metadata = {key: _plain(value) for key, value in mapped.attributes.items()}
-    url = _text(fields.get("url"))
-    dropped_url = "" if not url or limits.is_web_link(url) else url
+    given_url = _text(fields.get("url"))
+    url = web_link(given_url) or ""
+    dropped_url = given_url if given_url and not url else ""
     if "language" in fields:
         metadata["language"] = _text(fields["language"])
     document = Document(
@@ -306,7 +308,7 @@ def _reading(mapped: MappedRecord, body: str, relative: str, location: str) -> R
         date=date or "",
         company=_text(fields.get("company")),
         source=_text(fields.get("source")),
-        url="" if dropped_url else url,  # a javascript: or data: link would run in a reader's browser
+        url=url,  # a web address or nothing: a javascript: or data: link would run in a reader's browser
         metadata=metadata,
     )
     unreadable_date = "" if date is not None else str(fields["date"])

@@ -43,7 +43,13 @@ def previous_generation(index_dir: Path) -> Generation | None:
 
 
 def _generation_names(index_dir: Path) -> list[str]:
-    return sorted(path.name for path in index_dir.glob(GENERATION_PREFIX + "*") if path.is_dir())
+    """The generation directories, oldest first (by number: ``gen-10000`` follows ``gen-9999``)."""
+    names = [path.name for path in index_dir.glob(GENERATION_PREFIX + "*") if path.is_dir()]
+    return sorted(names, key=_number)
+
+
+def _number(name: str) -> int:
+    return int(name.removeprefix(GENERATION_PREFIX))
 
 
 def _complete_generation_names(index_dir: Path) -> list[str]:
@@ -53,16 +59,21 @@ def _complete_generation_names(index_dir: Path) -> list[str]:
 
 def next_generation_name(index_dir: Path) -> str:
     names = _generation_names(index_dir)
-    number = int(names[-1].removeprefix(GENERATION_PREFIX)) + 1 if names else 1
+    number = _number(names[-1]) + 1 if names else 1
     return f"{GENERATION_PREFIX}{number:04d}"
 
 
 def remove_incomplete_generations(index_dir: Path) -> None:
-    """Remove what a reindex killed outright (``kill -9``, a power cut) left half-built. Called
-    under the lock, so no other reindex is writing one; a server only opens ``CURRENT``'s."""
-    keep = set(_complete_generation_names(index_dir)) | {current_generation_name(index_dir)}
-    for name in set(_generation_names(index_dir)) - keep:
-        shutil.rmtree(index_dir / name)
+    """Remove what a reindex killed outright (``kill -9``, a power cut) left behind: generations
+    without a manifest, and any newer than ``CURRENT`` (written but never switched to, which
+    would otherwise outlive the generation a server may still be reading). Called under the
+    lock, so no other reindex is writing one; a server only opens ``CURRENT``'s."""
+    current = current_generation_name(index_dir)
+    complete = set(_complete_generation_names(index_dir))
+    for name in _generation_names(index_dir):
+        unfinished = name not in complete or (current is not None and _number(name) > _number(current))
+        if name != current and unfinished:
+            shutil.rmtree(index_dir / name)
 
 
 def prune(index_dir: Path) -> None:

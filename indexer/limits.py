@@ -1,5 +1,5 @@
-"""What a corpus file may hold: how deeply nested, whether its header may use YAML aliases, which
-links are kept, and how long a document's body may be.
+"""What a corpus file may hold: how deeply nested, whether its header may use YAML aliases, and
+how long a document's body may be (which links are kept: ``search.links``).
 
 Each limit turns input that would stop or swamp a reindex (a parser's ``RecursionError``, a header
 that expands a thousandfold, a ``javascript:`` link, a body of tens of megabytes) into a document
@@ -7,7 +7,6 @@ reported and skipped, or kept and reported with what was cut.
 """
 
 import json
-from urllib.parse import urlsplit
 
 import frontmatter
 import yaml
@@ -16,7 +15,6 @@ from frontmatter.default_handlers import JSONHandler, YAMLHandler
 from search import settings
 
 MAX_NESTING = 32  # objects within lists within objects…: a release or registry record needs a handful
-WEB_SCHEMES = ("http", "https")
 MAX_DOCUMENT_CHARS_VARIABLE = "CLINSEARCH_MAX_DOCUMENT_CHARS"
 DEFAULT_MAX_DOCUMENT_CHARS = 2_000_000  # about 3,000 passages; the longest real release is under 100,000
 TOO_DEEP = f"is nested more than {MAX_NESTING} levels deep; skipped"
@@ -88,15 +86,6 @@ def read_header(text: str) -> tuple[dict, str]:
     if is_too_deep(header):
         raise ValueError(f"its header {TOO_DEEP}")
     return header, post.content
-
-
-def is_web_link(url: str) -> bool:
-    """True when a browser would open ``url`` as an http or https address.
-
-    The scheme is read as ``urlsplit`` reads it, which drops what browsers drop (leading spaces
-    and control characters, tabs and line breaks anywhere), so ``" JaVa\\tScript:…"`` is caught.
-    """
-    return urlsplit(url).scheme.lower() in WEB_SCHEMES
 
 
 class _AliasRefusingLoader(yaml.SafeLoader):

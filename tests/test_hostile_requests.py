@@ -13,6 +13,7 @@ from bs4 import BeautifulSoup
 from flask import render_template
 
 from indexer.build import reindex
+from search.links import web_link as linkable  # the pages' `linkable` filter
 from search.pipeline import MAX_PROGRAMME_NAME
 from search.request import (
     MAX_FACET_VALUE_LENGTH,
@@ -23,7 +24,6 @@ from search.request import (
 )
 from web import exports
 from web.app import create_app
-from web.rendering import linkable
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SEARCH_ROUTES = ("/", "/api/search", "/feed", "/export.csv", "/export.jsonl")
@@ -281,3 +281,10 @@ def test_the_spec_states_the_limits_the_server_enforces(client):
     assert name["maxLength"] == MAX_PROGRAMME_NAME and not re.search(name["pattern"], " ")
     assert client.get("/api/programmes/%20").status_code == 400
     assert client.get(f"/api/programmes/{'x' * (name['maxLength'] + 1)}").status_code == 400
+
+
+def test_a_repeated_parameter_is_not_copied_into_every_link(client):
+    response = client.get("/?q=cancer" + "&mode=hybrid" * 2000 + "&event=%20" * 100)
+    assert response.status_code == 200
+    assert len(response.get_data()) < 1_000_000
+    assert "mode=hybrid&amp;mode=hybrid" not in response.get_data(as_text=True)

@@ -104,6 +104,22 @@ def test_the_previous_complete_generation_is_kept_however_many_half_built_ones_a
     assert generations(index) == {"gen-0001": True, "gen-0002": True}
 
 
+def test_a_complete_generation_never_switched_to_is_removed_and_the_serving_one_kept(index, small_corpus):
+    shutil.copytree(index / "gen-0001", index / "gen-0002")  # written, then stopped before CURRENT moved
+    assert reindex(small_corpus, index, show_progress=False).generation == "gen-0002"
+    assert generations(index) == {"gen-0001": True, "gen-0002": True}
+    assert current_generation_name(index) == "gen-0002"
+
+
+def test_generation_numbers_past_9999_follow_9999(index, small_corpus):
+    (index / "gen-0001").rename(index / "gen-9999")
+    (index / "CURRENT").write_text("gen-9999\n")
+    for expected in ("gen-10000", "gen-10001"):
+        assert reindex(small_corpus, index, show_progress=False).generation == expected
+        assert current_generation_name(index) == expected
+    assert generations(index) == {"gen-10000": True, "gen-10001": True}
+
+
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_reindex_stopped_by_a_signal_removes_its_half_built_generation_and_says_so_in_one_line(stop, index):
     before = top_hits(index)

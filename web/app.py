@@ -9,9 +9,10 @@ from werkzeug.exceptions import HTTPException
 
 from search.embedded.index_format import default_index_dir
 from search.errors import ClinsearchError, DocumentNotFoundError, QueryError
+from search.links import web_link
 from search.pipeline import Searcher
 from web import views
-from web.rendering import excerpt, highlighted, linkable, shifted
+from web.rendering import excerpt, highlighted, shifted
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.jinja_env.filters["highlighted"] = highlighted
     app.jinja_env.filters["shifted"] = shifted
     app.jinja_env.filters["excerpt"] = excerpt
-    app.jinja_env.filters["linkable"] = linkable
+    app.jinja_env.filters["linkable"] = web_link
     app.register_blueprint(views.blueprint)
     for error_class, status in REQUEST_ERROR_STATUS.items():
         app.register_error_handler(error_class, functools.partial(_request_error, status=status))

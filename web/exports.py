@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from feedgen.feed import FeedGenerator
 
-from web.rendering import linkable
+from search.links import web_link
 
 EXPORT_COLUMNS = (
     "rank",
@@ -66,7 +66,7 @@ def atom_feed(results: dict, feed_url: str, page_url: str) -> bytes:
     feed.subtitle(f"Announcements matching {subject}, newest first")
     feed.updated(_timestamp(max((hit["date"] for hit in results["hits"] if hit["date"]), default="")))
     for hit in reversed(results["hits"]):  # feedgen prepends: add oldest first
-        link = linkable(hit["url"])  # a reader follows it: never a script's address
+        link = web_link(hit["url"])  # a reader follows it: never a script's address
         entry = feed.add_entry()
         entry.id(link or f"{page_url}#{quote(hit['doc_id'], safe='')}")
         entry.title(_printable(hit["title"]))

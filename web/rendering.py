@@ -1,7 +1,5 @@
 """Turning result data into safe HTML fragments and links for the templates (and the feed)."""
 
-import re
-from urllib.parse import urlsplit
 
 from markupsafe import Markup, escape
 
@@ -16,24 +14,6 @@ def highlighted(text: str, spans: list[list[int]]) -> Markup:
         last = end
     pieces.append(escape(text[last:]))
     return Markup("").join(pieces)
-
-
-# The schemes a document's own address may be linked by. Anything else (``javascript:``,
-# ``data:``, ``vbscript:``, a relative path) is never a page of the announcement's publisher.
-LINKABLE_SCHEMES = ("http", "https")
-# Browsers drop control characters from a URL before reading its scheme, so a URL holding one
-# could hide ``java\tscript:`` from the check below; such a URL is not linked at all.
-_URL_CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f]")
-
-
-def linkable(url: str | None) -> str | None:
-    """``url`` stripped of surrounding spaces if it is a web address (http or https, with a
-    host) safe to put in an ``href``; None otherwise, so the page shows no link."""
-    url = (url or "").strip()
-    if _URL_CONTROL_CHARACTERS.search(url):
-        return None
-    parts = urlsplit(url)
-    return url if parts.scheme.lower() in LINKABLE_SCHEMES and parts.netloc else None
 
 
 def shifted(spans: list[list[int]], offset: int) -> list[list[int]]:

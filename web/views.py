@@ -80,10 +80,15 @@ def url_toggling(facet: str, value: str) -> str:
 
 
 def _url(endpoint: str, params, **options) -> str:
-    """The URL of ``endpoint`` with the search parameters of ``params`` (a MultiDict: repeated
-    ones kept). Any other parameter is left behind, so a link never repeats what a crafted URL
-    slipped in."""
-    known = [(name, value) for name, value in params.items(multi=True) if name in SEARCH_PARAMETERS]
+    """The URL of ``endpoint`` with the search parameters of ``params`` (a MultiDict): every
+    value of a facet, the first of any other parameter (the one a search reads), none blank.
+    Anything else is left behind, so a link never repeats what a crafted URL slipped in."""
+    known = [
+        (name, value)
+        for name in SEARCH_PARAMETERS
+        for value in (params.getlist(name) if name in FILTER_FACETS else params.getlist(name)[:1])
+        if str(value).strip() or name == "q"
+    ]
     return url_for(endpoint, **options) + "?" + urlencode(known)
 
 
@@ -133,7 +138,8 @@ def feed():
     params.setlist("page", ["1"])
     results = search_results(params)
     page_url = _url("search.page", request.args, _external=True)
-    return Response(exports.atom_feed(results, request.url, page_url), mimetype="application/atom+xml")
+    feed_url = _url("search.feed", request.args, _external=True)
+    return Response(exports.atom_feed(results, feed_url, page_url), mimetype="application/atom+xml")
 
 
 @blueprint.get("/export.csv")
