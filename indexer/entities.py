@@ -11,8 +11,13 @@ import re
 from indexer.documents import Document
 from indexer.territories import deal_territories
 from search.entities import drug_codes, recognise
+from search.intent import DESIGNATION_PATTERNS
 
 LEAD_CHARACTERS = 400  # the dateline and first sentence: where a release says what it announces
+
+# What a results date names: "to Report Third Quarter 2024 Financial Results" is earnings news,
+# not a conference appearance.
+_RESULTS_PERIOD = r"quarter|full[- ]year|half[- ]year|fiscal|financial results|earnings|business update|q[1-4]\b"
 
 # Event types, each with the headline patterns that announce it, in priority order: when two
 # patterns start at the same place the earlier event wins. Patterns are searched case-blind.
@@ -22,7 +27,12 @@ EVENT_PATTERNS: list[tuple[str, str]] = [
         r"own shares|voting rights|share (?:buy-?back|repurchase)|annual general meeting|\bagm\b"
         r"|general meeting|inducement grant|minimum bid|reverse (?:stock|share) split|delist"
         r"|shareholder letter|letter to shareholders|shareholders?'? meeting|eigene aktien|stimmrechte|actions propres"
-        r"|patent|nasdaq|listing rule|compliance|russell \d+|purchase order|litigation|lawsuit|settle|investigation"
+        r"|patent|nasdaq|listing rule|compliance|(?:join|added to|inclusion in)\w*\b.{0,20}russell|russell \d+"
+        r"|intention to grant|purchase order|litigation|lawsuit|settle|investigation"
+        r"|(?:shareholders?|stockholders?)\b.{0,20}\b(?:approv|vote)"
+        r"|approv\w* (?:all )?(?:of the )?(?:resolutions|proposals|agenda)"
+        r"|(?:data (?:and )?safety )?monitoring (?:board|committee)|\bdsmb\b|\bidmc\b|scientific advice"
+        r"|restructur\w*|reduction in (?:force|workforce)|wind[- ]down|invitation to (?:the )?(?:annual|extraordinary)"
         r"|advisory committee|\balign\w*\b|type [abc] meeting|end-of-phase",
     ),
     ("crl", r"complete response letter|\bcrl\b|negative (?:chmp )?opinion|refus"),
@@ -30,16 +40,20 @@ EVENT_PATTERNS: list[tuple[str, str]] = [
     (
         "conference_appearance",
         r"\b(?:to|will)\s+(?:report|announce|release|host|hold|webcast|provide)\b"
+        r"(?!.{0,90}\b(?:" + _RESULTS_PERIOD + r"))"
         r"|\b(?:to|will) (?:present|participate|speak|showcase)\b"
         r"(?!.{0,60}\b(?:data|results|poster|abstract|design|study))"
-        r"|fireside|investor (?:conference|day|event)|r&d day|kol (?:event|webinar)|webinar|conference call"
+        r"|fireside|investor (?:web )?(?:conference|day|event)|r&d day|kol (?:event|webinar)|webinar|conference call"
         r"|(?:healthcare|investor|growth|biotech|life sciences?) (?:conference|summit|forum)"
         r"|to (?:ring|participate)|participat(?:e|es|ion) in|journée r&d|organisera"
         r"|(?:results|earnings)\s+(?:conference\s+)?(?:call|webcast)",
     ),
     (
         "earnings",
-        r"(?:first|second|third|fourth|1st|2nd|3rd|4th|full[- ]year|half[- ]year|annual|quarter(?:ly)?"
+        r"\b(?:to|will)\s+(?:report|announce|release|host|hold|webcast|provide|present)\b"
+        r"(?=.{0,90}\b(?:" + _RESULTS_PERIOD + r"))"
+        r"|results for (?:the )?(?:first|second|third|fourth|fiscal|full)"
+        r"|(?:first|second|third|fourth|1st|2nd|3rd|4th|full[- ]year|half[- ]year|annual|quarter(?:ly)?"
         r"|q[1-4]|fy|h1|h2)\b.{0,40}\b(?:financial )?(?:results|report|update)"
         r"|financial results|earnings|business update|annual report|revenue|sales results|unaudited"
         r"|quartal|geschäftsjahr"
@@ -50,11 +64,13 @@ EVENT_PATTERNS: list[tuple[str, str]] = [
         r"offering|private placement|financing|registered direct|credit facility|\bloan\b"
         r"|warrants?\b|raises?\b|\braised\b|proceeds|funding|capital increase|\bgrant\b(?! of)"
         r"|investment (?:from|by)|kapitalerhöhung|augmentation de capital|at-the-market"
-        r"|awarded\b.{0,40}\b(?:contract|grant|funding)|\bbarda\b|\bcepi\b",
+        r"|awarded\b.{0,40}\b(?:contract|grant|funding)|\bbarda\b|\bcepi\b|fully funded"
+        r"|conver\w*\b.{0,40}\b(?:loan|debt|notes?)\b|\b(?:loan|debt)\b.{0,40}\bequity",
     ),
     (
         "management_change",
-        r"appoint|\bnames?\b.{0,60}\b(?:chief|ceo|cfo|president|officer|director|board|head)"
+        r"appoint(?!\w*\s+(?:principal )?investigators?)"
+        r"|\bnames?\b.{0,60}\b(?:chief|ceo|cfo|president|officer|director|board|head)"
         r"|joins?\b|board of directors|chief \w+ officer\b.{0,30}(?:join|step|retire|resign)"
         r"|resign|retire|steps? down|promot(?:es|ed|ion)|\belected|leadership (?:change|transition)"
         r"|succession|\brole as\b|ernenn|nomination|nomme",
@@ -63,7 +79,9 @@ EVENT_PATTERNS: list[tuple[str, str]] = [
         "ind_clearance",
         r"\b(?:ind|cta|clinical trial application|investigational new drug)\b.{0,80}"
         r"(?:clear|approv|accept|authori[sz]|allow|green light|go-ahead)"
-        r"|(?:clear|approv|accept|authori[sz])\w*\b.{0,60}\b(?:ind|cta|clinical trial application)\b"
+        r"|(?:clear|approv|accept|authori[sz])\w*\b.{0,60}"
+        r"\b(?:ind|cta|clinical trial application|investigational new drug)\b"
+        r"|approv\w* to (?:initiate|start|begin|commence|proceed)|no objection letter"
         r"|may proceed|ind clearance|authori[sz]ation to (?:initiate|start|begin|proceed)",
     ),
     (
@@ -71,7 +89,9 @@ EVENT_PATTERNS: list[tuple[str, str]] = [
         r"\b(?:submit|submits|submitted|submission|files?|filed|filing|accept\w*|validat\w*)\b.{0,80}"
         r"\b(?:nda|bla|maa|snda|sbla|marketing (?:authori[sz]ation )?application|new drug application"
         r"|biologics license application|pma|510\(k\)|de novo)"
-        r"|\b(?:nda|bla|maa|snda|sbla)\b.{0,60}(?:accept|submi|valid)|pdufa|submi\w*\b.{0,60}\bapplications?\b",
+        r"|\b(?:nda|bla|maa|snda|sbla)\b.{0,60}(?:accept|submi|valid)|pdufa|submi\w*\b.{0,60}\bapplications?\b"
+        r"|\b(?:biologics license|new drug|marketing authori[sz]ation) applications?\b"
+        r"|\b(?:s?bla|s?nda|maa)\b|resubmi\w*",
     ),
     (
         "designation",
@@ -86,21 +106,28 @@ EVENT_PATTERNS: list[tuple[str, str]] = [
         r"|autorisation de mise sur le marché|ce mark",
     ),
     (
+        "launch",
+        r"(?<!pilot )\blaunch(?:es|ed|ing)?\b(?! price)(?!.{0,60}\b(?:trials?|stud(?:y|ies)|programs?|platform|company"
+        r"|website|roadshow|campaign|initiative|offering|placement|advisory)\b)"
+        r"|commercial (?:launch|availability)|now (?:commercially )?available",
+    ),
+    (
         "enrolment_complete",
         r"complet\w* (?:of )?(?:patient |participant |subject )?(?:enrol?lment|recruitment|randomi[sz]ation)"
         r"|(?:enrol?lment|recruitment) (?:is )?complete|fully enrol?led|last patient",
     ),
     (
         "first_patient_dosed",
-        r"first (?:patient|participant|subject|cohort|person)s?\b|dos(?:es|ed|ing) (?:the )?first"
+        r"first (?:patient|participant|subject|cohort|person|vaccination|infusion)s?\b|dos(?:es|ed|ing) (?:the )?first"
         r"|initiat\w*\b.{0,60}\b(?:trial|study)|(?:commence|begin|start)s?\b.{0,60}\b(?:trial|study|dosing|program)"
         r"|(?:trial|study) (?:initiation|start)|erste[rn]? patient|premier patient",
     ),
     (
         "data_presentation",
         r"(?:data|results|poster|abstract|findings)\b.{0,80}\b(?:present|publish|accepted)"
-        r"|present\w*\b.{0,60}\b(?:data|results|poster|abstract|findings|design)|poster|abstract|publication"
-        r"|publish|\bat (?:the )?(?:asco|esmo|aacr|ash|ada|easl|aasld|ectrims|aan|ats|ers|idweek|sitc"
+        r"|present\w*\b.{0,60}\b(?:data|results|poster|abstract|findings|design)|presentations? at\b"
+        r"|poster|abstract|publication|publish(?!\w* (?:an )?invitation)"
+        r"|\bat (?:the )?(?:asco|esmo|aacr|ash|ada|easl|aasld|ectrims|aan|ats|ers|idweek|sitc"
         r"|sabcs|wclc|eha|acr|eular|ctad|aes|esc|aha|acc|asn|mds|isth|world congress|annual meeting)"
         r"|oral presentation|late-break\w*|congress|symposium|\b(?:society|association|college) (?:of|for)\b"
         r"|\b(?:asco|esmo|aacr|sitc|sabcs|wclc|eha|easl|aasld|ectrims|ctad|isth)\b",
@@ -115,21 +142,14 @@ EVENT_PATTERNS: list[tuple[str, str]] = [
     ),
     (
         "licensing",
-        r"licen[cs]|partner|collaborat|agreement|acqui|merger|option|co-develop|alliance|joint venture"
+        r"licen[cs](?!e application)|partner|collaborat"
+        r"|agreement(?!.{0,60}\b(?:loan|debt|conver\w*|notes?|equity|financing)\b)"
+        r"|acqui|merger|option|co-develop|alliance|joint venture"
         r"|deal\b|lizenz|accord|letter of intent|term sheet",
     ),
 ]
 _EVENT_REGEXES = [(event, re.compile(pattern, re.IGNORECASE)) for event, pattern in EVENT_PATTERNS]
 
-DESIGNATION_PATTERNS = {
-    "orphan": r"orphan|orphelin|orphan-drug",
-    "fast_track": r"fast[- ]track",
-    "breakthrough": r"breakthrough (?:therapy|device)",
-    "prime": r"\bprime\b(?! minister)|priority medicines",
-    "rmat": r"\brmat\b|regenerative medicine advanced therapy",
-    "priority_review": r"priority review",
-    "rare_pediatric": r"rare pediatric|rare paediatric",
-}
 
 # Efficacy figures: a measure, an optional qualifier, then a value with its unit. The measure
 # may come first ("ORR of 89.1%", "median OS > 55 weeks") or last ("89.1% ORR").

@@ -13,7 +13,7 @@ drug "approved in Japan" is not a territory.
 import functools
 import re
 
-from search.entities import VOCABULARY_DIR, read_lexicon
+from search.places import excluded_name, place_pattern, places
 
 # The deal is stated in the headline and first paragraph; later paragraphs of a long release
 # name the countries of trials, approvals and offices, which are not the deal's territory.
@@ -66,7 +66,7 @@ def _sentence_territories(sentence: str) -> list[str]:
     mentions: list[tuple[int, list[str]]] = []
     exclusions = list(patterns["excluded"].finditer(sentence))
     for match in exclusions:
-        mentions.append((match.start(), [excluded_name(name) for name in _places(match["places"])]))
+        mentions.append((match.start(), [excluded_name(name) for name in places(match["places"])]))
     taken = [match.span() for match in exclusions]
     for kind in ("scope", "located", "adverb"):
         for match in patterns[kind].finditer(sentence):
@@ -74,7 +74,7 @@ def _sentence_territories(sentence: str) -> list[str]:
             if overlaps or (kind != "scope" and not _tied_to_deal(sentence, match.start())):
                 continue
             taken.append(match.span())
-            names = _places(match["places"])
+            names = places(match["places"])
             # "for global protein production": after a bare preposition "global" is no territory.
             mentions.append((match.start(), [name for name in names if kind != "located" or name != WORLDWIDE]))
     return [name for _, names in sorted(mentions) for name in names]
@@ -89,17 +89,6 @@ def _tied_to_deal(sentence: str, position: int) -> bool:
     return any(match["deal"] for match in _CUE.finditer(sentence))
 
 
-def excluded_name(name: str) -> str:
-    """The facet value for a deal that covers everywhere except ``name`` (``ex-US``, ``ex-Japan``)."""
-    return "ex-US" if name == "United States" else f"ex-{name}"
-
-
-def _places(written: str) -> list[str]:
-    """Canonical names of the places in a matched list ("Europe, Canada and Turkey")."""
-    table = _canonical_names()
-    return [table[match.group().lower()] for match in _patterns()["place"].finditer(written)]
-
-
 def _gather_greater_china(names: list[str]) -> list[str]:
     """China, Hong Kong, Macau and Taiwan named together are Greater China, in China's place."""
     if not all(part in names for part in GREATER_CHINA_PARTS):
@@ -110,40 +99,22 @@ def _gather_greater_china(names: list[str]) -> list[str]:
 
 
 @functools.lru_cache(maxsize=1)
-def _canonical_names() -> dict[str, str]:
-    """Every vocabulary member, lower-cased, to its canonical territory."""
-    return {member.lower(): members[0] for members, _ in _lexicon() for member in members}
-
-
-@functools.lru_cache(maxsize=1)
-def _lexicon() -> list[tuple[list[str], bool]]:
-    return read_lexicon(VOCABULARY_DIR / "territories.txt")
-
-
-@functools.lru_cache(maxsize=1)
 def _patterns() -> dict[str, re.Pattern]:
-    """The place pattern and the four ways a release ties places to its deal."""
-    members = sorted((member for members, _ in _lexicon() for member in members), key=len, reverse=True)
-    # Capitals such as US or EU are ordinary words in lower case ("us"), so they keep their case.
-    alternatives = [
-        f"(?-i:{re.escape(member)})" if member.replace(".", "").isupper() else re.escape(member).replace(r"\ ", r"\s+")
-        for member in members
-    ]
-    # Not inside a word, a U.S.-based or a Japan's (a company); "ex-" is read by ``excluded``.
-    place = rf"(?<![\w.])(?:(?<=ex-)|(?<!-))(?:{'|'.join(alternatives)})(?![\w-]|['’]s\b|\.\w)"
-    places = rf"(?P<places>{place}(?:(?:\s*,\s*(?:and\s+)?|\s+(?:and|or)\s+|\s*/\s*)(?:the\s+)?{place})*)"
-    scope = rf"{places}(?:\s*,?\s+{_QUALIFIER}){{0,3}}?\s*,?\s+(?:{_DEAL_NOUNS})\b"
+    """The four ways a release ties places to its deal."""
+    place = place_pattern().pattern
+    listed = rf"(?P<places>{place}(?:(?:\s*,\s*(?:and\s+)?|\s+(?:and|or)\s+|\s*/\s*)(?:the\s+)?{place})*)"
+    scope = rf"{listed}(?:\s*,?\s+{_QUALIFIER}){{0,3}}?\s*,?\s+(?:{_DEAL_NOUNS})\b"
     located = (
         r"\b(?:in|for|within|across|throughout|covering|into|to)\s+(?:the\s+)?"
-        r"(?:(?:licensed\s+)?(?:territor(?:y|ies)|markets?|regions?|countries)\s+of\s+(?:the\s+)?)?" + places
+        r"(?:(?:licensed\s+)?(?:territor(?:y|ies)|markets?|regions?|countries)\s+of\s+(?:the\s+)?)?" + listed
     )
     excluded = r"\b(?:outside|excluding|except(?:\s+for)?|exclusive\s+of|other\s+than)\s+(?:of\s+)?(?:the\s+)?"
-    excluded = rf"(?:{excluded}|\bex-\s*){places}"
+    excluded = rf"(?:{excluded}|\bex-\s*){listed}"
     # "to develop and commercialize it worldwide": the adverb closing a clause.
     # "for patients worldwide" and "for markets worldwide" describe a company, not a deal.
     adverb = (
         r"(?<!patients )(?<!markets )\b(?P<places>worldwide|globally)\b"
         r"(?=\s*(?:[.,;:)]|$)|\s+(?:and|by|with|through|under|for)\b)"
     )
-    patterns = {"place": place, "scope": scope, "located": located, "excluded": excluded, "adverb": adverb}
+    patterns = {"scope": scope, "located": located, "excluded": excluded, "adverb": adverb}
     return {name: re.compile(pattern, re.IGNORECASE) for name, pattern in patterns.items()}

@@ -1,0 +1,48 @@
+"""Places by the names releases and queries give them (``vocabulary/territories.txt``): the
+territory of a deal on the indexer's side, the region a query asks about on the reader's.
+
+>>> places("Acme's Greater China rights, and Japan")
+['Greater China', 'Japan']
+"""
+
+import functools
+import re
+
+from search.entities import VOCABULARY_DIR, read_lexicon
+
+
+def places(text: str) -> list[str]:
+    """Canonical names of the places named in ``text``, in order (``Europe, Canada and
+    Turkey`` → three)."""
+    table = _canonical_names()
+    return [table[match.group().lower()] for match in place_pattern().finditer(text)]
+
+
+def excluded_name(name: str) -> str:
+    """The name of everywhere except ``name``, as deals are faceted (``ex-US``, ``ex-Japan``)."""
+    return "ex-US" if name == "United States" else f"ex-{name}"
+
+
+@functools.lru_cache(maxsize=1)
+def place_pattern() -> re.Pattern:
+    """One place name, not inside a word, a U.S.-based or a Japan's (a company); an ``ex-``
+    before it is left to the caller."""
+    members = sorted((member for members, _ in _lexicon() for member in members), key=len, reverse=True)
+    # Capitals such as US or EU are ordinary words in lower case ("us"), so they keep their case.
+    alternatives = [
+        f"(?-i:{re.escape(member)})" if member.replace(".", "").isupper() else re.escape(member).replace(r"\ ", r"\s+")
+        for member in members
+    ]
+    pattern = rf"(?<![\w.])(?:(?<=ex-)|(?<!-))(?:{'|'.join(alternatives)})(?![\w-]|['’]s\b|\.\w)"
+    return re.compile(pattern, re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=1)
+def _canonical_names() -> dict[str, str]:
+    """Every vocabulary member, lower-cased, to its canonical place."""
+    return {member.lower(): members[0] for members, _ in _lexicon() for member in members}
+
+
+@functools.lru_cache(maxsize=1)
+def _lexicon() -> list[tuple[list[str], bool]]:
+    return read_lexicon(VOCABULARY_DIR / "territories.txt")
