@@ -15,6 +15,7 @@ import click
 
 from search.embedded.index_format import current_generation_name, default_index_dir
 from search.errors import ClinsearchError
+from search.evaluation import STAGES
 from search.facets import EVENT_LABELS, FILTER_FACETS
 from search.request import FUSIONS, MODES, SORTS, SearchRequest
 
@@ -217,7 +218,13 @@ def stats(index_dir: Path, as_json: bool) -> None:
     help="Index of the data set's corpus [default: one per data set in ~/.cache/clinsearch/eval].",
 )
 @click.option("--split", default="test", show_default=True, help="Which qrels/<split>.tsv to judge by.")
-@click.option("--mode", type=click.Choice(MODES + ("all",)), default="all", show_default=True)
+@click.option(
+    "--mode",
+    type=click.Choice((*STAGES, "all")),
+    default="all",
+    show_default=True,
+    help="A stage of the pipeline: each retriever, fused (before re-ranking), hybrid (the default pipeline).",
+)
 @click.option("--fusion", type=click.Choice(FUSIONS), default=None, help="Fusion for hybrid [default: the product's].")
 @click.option("--alpha", type=click.FloatRange(0, 1), default=None, help="Keyword weight of convex fusion.")
 @click.option("--rrf-k", type=click.IntRange(1), default=None, help="k of reciprocal rank fusion.")
@@ -256,7 +263,7 @@ def evaluate(
     }
     options["aliases"] = not no_aliases
     options["interpret"] = not no_interpret
-    modes = MODES[1:] + MODES[:1] if mode == "all" else (mode,)
+    modes = tuple(STAGES) if mode == "all" else (mode,)
     click.echo(f"{data.name} ({split}): {len(data.queries)} queries, {searcher.manifest['documents']} documents")
     click.echo(f"{'mode':<10}{'nDCG@10':>9}{'Recall@100':>12}{'MRR@10':>9}{'time':>10}")
     results = []

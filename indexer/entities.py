@@ -118,7 +118,8 @@ EVENT_PATTERNS: list[tuple[str, str]] = [
     ),
     (
         "first_patient_dosed",
-        r"first (?:patient|participant|subject|cohort|person|vaccination|infusion)s?\b|dos(?:es|ed|ing) (?:the )?first"
+        r"(?:first|1st) (?:patient|participant|subject|cohort|person|vaccination|infusion)s?\b"
+        r"|dos(?:es|ed|ing) (?:the )?(?:first|1st)"
         r"|initiat\w*\b.{0,60}\b(?:trial|study)|(?:commence|begin|start)s?\b.{0,60}\b(?:trial|study|dosing|program)"
         r"|(?:trial|study) (?:initiation|start)|erste[rn]? patient|premier patient",
     ),

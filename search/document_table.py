@@ -149,15 +149,20 @@ def _chunk_documents(chunk_owners: list[tuple[int, str]], chunk_rows: int, numbe
     return chunk_document, live
 
 
+# The entity kinds a query can ask for: what it names, and what it asks to have happened
+# (``search.intent``), a release's single ``event`` included.
+NAMED_KINDS = (*KIND_LABELS, "event", "designations", "territories")
+
 _NO_DOCUMENTS = np.zeros(0, dtype=np.int64)
 _NO_DOCUMENTS.setflags(write=False)  # shared by every query naming an unknown entity
 
 
 def _documents_naming(entities: list[dict]) -> dict[str, dict[str, np.ndarray]]:
     """Entity kind → entity key → the numbers of the documents naming it (``DocumentTable.naming``)."""
-    naming: dict[str, dict[str, set[int]]] = {kind: {} for kind in KIND_LABELS}
+    naming: dict[str, dict[str, set[int]]] = {kind: {} for kind in NAMED_KINDS}
     for number, found in enumerate(entities):
-        for kind in KIND_LABELS:
-            for value in found.get(kind) or []:
+        for kind in NAMED_KINDS:
+            values = found.get(kind) or []
+            for value in [values] if isinstance(values, str) else values:
                 naming[kind].setdefault(entity_key(kind, value), set()).add(number)
     return {kind: {key: np.array(sorted(numbers)) for key, numbers in keys.items()} for kind, keys in naming.items()}

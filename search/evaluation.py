@@ -19,6 +19,14 @@ from search.request import MAX_K, SearchRequest
 
 MEASURES = {"nDCG@10": nDCG @ 10, "Recall@100": R @ 100, "MRR@10": RR @ 10}
 DEPTH = MAX_K
+# What each row of an evaluation runs: each retriever alone, their fusion before query
+# understanding (search.understanding), and the default pipeline end to end.
+STAGES = {
+    "keyword": {"mode": "keyword"},
+    "semantic": {"mode": "semantic"},
+    "fused": {"mode": "hybrid", "interpret": False},
+    "hybrid": {"mode": "hybrid"},
+}
 
 
 @dataclass
@@ -33,7 +41,7 @@ class Dataset:
 
 @dataclass
 class ModeResult:
-    """One mode's scores over a data set, the time its queries took, and its ranked lists."""
+    """One stage's scores over a data set, the time its queries took, and its ranked lists."""
 
     mode: str
     scores: dict[str, float]
@@ -67,11 +75,12 @@ def load_dataset(directory: Path, split: str = "test") -> Dataset:
 
 
 def evaluate(searcher: Searcher, dataset: Dataset, mode: str, **options) -> ModeResult:
-    """Run every judged query in ``mode`` (to depth 100) and score the ranked documents."""
+    """Run every judged query through the stage ``mode`` (of ``STAGES``, to depth 100) and
+    score the ranked documents."""
     run: dict[str, dict[str, float]] = {}
     started = time.perf_counter()
     for query_id, text in dataset.queries.items():
-        request = SearchRequest(text, k=DEPTH, mode=mode, **options)
+        request = SearchRequest(text, k=DEPTH, **{**options, **STAGES[mode]})
         retrieval = searcher.retrieve(request)
         doc_ids = retrieval.opened.table.doc_ids
         fused, _result_list = searcher.result_list(request, retrieval)

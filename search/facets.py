@@ -40,6 +40,7 @@ EVENT_LABELS = {
     "data_presentation": "Data presentation",
     "filing": "Filing",
     "approval": "Approval",
+    "launch": "Launch",
     "crl": "Complete response letter",
     "designation": "Designation",
     "licensing": "Licensing or partnership",

@@ -26,12 +26,16 @@ from search.places import excluded_name, places
 DESIGNATION_PATTERNS = {
     "orphan": r"orphan|orphelin|orphan-drug",
     "fast_track": r"fast[- ]track",
-    "breakthrough": r"breakthrough (?:therapy|device)|\bbtd\b",
+    "breakthrough": r"breakthrough (?:therapy|device)",
     "prime": r"\bprime\b(?! minister)|priority medicines",
     "rmat": r"\brmat\b|regenerative medicine advanced therapy",
     "priority_review": r"priority review",
     "rare_pediatric": r"rare pediatric|rare paediatric",
 }
+
+# A query says less than a release: "breakthrough" alone asks for a Breakthrough Therapy
+# designation, where a release's "breakthrough" may be a scientific one.
+_QUERY_DESIGNATIONS = {**DESIGNATION_PATTERNS, "breakthrough": r"breakthrough|\bbtd\b"}
 
 # The events a query can ask for, by its words, in priority order: the first event found is the
 # one asked ("IND approval" asks for an IND clearance, not an approval; "CRL resubmission" for
@@ -50,7 +54,7 @@ _EVENT_CUES: list[tuple[str, str, tuple[str, ...]]] = [
         r"|(?:application|filing)s? accept\w*|accept\w* (?:for|of) (?:review|filing)",
         ("filing",),
     ),
-    ("designation", "|".join(DESIGNATION_PATTERNS.values()) + r"|designation", ("designation",)),
+    ("designation", "|".join(_QUERY_DESIGNATIONS.values()) + r"|designation", ("designation",)),
     ("launch", r"\blaunch\w*|commercial availability|now available", ("launch", "approval")),
     (
         "approval",
@@ -117,7 +121,7 @@ def asked(text: str) -> tuple[Asked, ...]:
     """What ``text`` asks to have happened and where (see the module's examples)."""
     found: list[Asked] = []
     event = next(((name, accepted) for name, regex, accepted in _EVENT_REGEXES if regex.search(text)), None)
-    kinds = tuple(kind for kind, pattern in DESIGNATION_PATTERNS.items() if re.search(pattern, text, re.IGNORECASE))
+    kinds = tuple(kind for kind, pattern in _QUERY_DESIGNATIONS.items() if re.search(pattern, text, re.IGNORECASE))
     if kinds:
         found.append(Asked("designations", kinds))
     elif event:
@@ -150,6 +154,6 @@ def event_asked(found: tuple[Asked, ...]) -> bool:
 MATERIAL_EVENTS = frozenset(
     {
         "ind_clearance", "clinical_hold", "first_patient_dosed", "enrolment_complete", "readout",
-        "data_presentation", "filing", "approval", "launch", "crl", "designation", "licensing",
+        "filing", "approval", "launch", "crl", "designation", "licensing",
     }
 )  # fmt: skip

@@ -1,7 +1,7 @@
 """The Searcher: a request's way through the pipeline, top to bottom.
 
 parse → retrieve (keyword ∥ semantic, through the shard seam) → fuse → boost by what the query
-names → fold near-duplicates → sort → count facets → page → read and highlight the shown
+names and asks for → fold near-duplicates → sort → count facets → page → read and highlight the shown
 passages. Each stage takes the previous one's arrays once; only the two retrievers run side by
 side.
 """

@@ -26,6 +26,9 @@ from search.aliases import AliasTable
 from search.analysis import domain_analyzer
 
 ALIAS_WEIGHT = 0.5
+# A query of at most this many words is a list of names (a drug, a target and an indication)
+# rather than a sentence: ranking weighs its words as names (search.request, search.understanding).
+SHORT_QUERY_WORDS = 6
 # Coordination: a passage holding more of the query's clauses ranks above one repeating one.
 COORDINATION = 0.9
 FIELDS = {"title", "text", "company", "source"}

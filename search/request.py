@@ -12,6 +12,7 @@ from search.errors import QueryError
 from search.facets import FILTER_FACETS
 from search.filters import Filters
 from search.fusion import RRF_K
+from search.query import SHORT_QUERY_WORDS
 
 MODES = ("hybrid", "keyword", "semantic")
 FUSIONS = ("rrf", "convex")
@@ -29,7 +30,6 @@ DEFAULT_FUSION = "convex"
 # (codes, names, a target and an indication) are lexical; sentences and case descriptions lean
 # on meaning. Chosen by bench/fusion_sweep.py over SciFact, BIRCO and our GlobeNewswire
 # judgments (see BENCHMARKS.md): the only setting tried that beat both retrievers on all three.
-SHORT_QUERY_WORDS = 6
 SHORT_QUERY_ALPHA = 0.7
 LONG_QUERY_ALPHA = 0.5
 # Every URL parameter a search reads (``SearchRequest.from_params``): links that keep the
@@ -67,7 +67,7 @@ class SearchRequest:
         alpha: the keyword weight of the convex combination (0–1); None chooses it by the
             query's length (see ``keyword_weight``).
         aliases: expand the query with alias groups.
-        interpret: boost documents about the entities the query names (``search.understanding``).
+        interpret: boost documents about what the query names and asks for (``search.understanding``).
         filters: date range and facet values.
     """
 

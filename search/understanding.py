@@ -1,13 +1,21 @@
-"""Query understanding: the entities a query names, shown to the user and used to boost the
-documents that are about them.
+"""Query understanding: the entities a query names and what it asks to have happened
+(``search.intent``), shown to the user and used to boost the documents that match them.
 
 ``EpCAM CAR-T gastric`` reads as target EpCAM, modality CAR-T, indication gastric cancer; a
-document whose extracted entities hold all three gains the most. The boost multiplies the fused
-score, so it reorders documents the retrievers found but never adds one::
+document whose extracted entities hold all three gains the most. ``orphan designation
+Duchenne`` also asks for a designation of the orphan kind, which a release announcing one
+holds and a release that merely names Duchenne does not. ``MASH`` names a subject and no event:
+it asks for news about it, so a release announcing material news (a designation, a readout, an
+approval, a deal: ``search.intent.MATERIAL_EVENTS``) matches one thing more than a quarterly
+report or a conference notice that names MASH. The boost multiplies the fused score, so it
+reorders documents the retrievers found but never adds one::
 
-    score' = score × (1 + BOOST × matched / recognised)
+    score' = score × (1 + boost × matched / recognised)
 
-``BOOST`` was chosen with ``bench/understanding_sweep.py`` on our judged GlobeNewswire queries.
+A short query is a list of what it is about (``approval Japan``, ``KRAS cancer vaccine``), so
+what it names weighs heavily (``SHORT_BOOST``); a sentence or a pasted claim names things in
+passing, and its boost stays small (``LONG_BOOST``): on SciFact's claims a large one costs
+nDCG. Both were chosen with ``bench/understanding_sweep.py`` (dev splits; BENCHMARKS.md).
 """
 
 import dataclasses
@@ -17,16 +25,24 @@ from dataclasses import dataclass
 import numpy as np
 
 from search.entities import KIND_LABELS, Entities, code_key, lexicon_name, recognise
+from search.facets import DESIGNATION_LABELS, EVENT_LABELS
 from search.fusion import Fused, among
+from search.intent import MATERIAL_EVENTS, Asked, asked, event_asked
+from search.query import SHORT_QUERY_WORDS
 
-BOOST = 0.3
+SHORT_BOOST = 1.2
+LONG_BOOST = 0.3
 
 
 @dataclass(frozen=True)
 class Interpretation:
-    """What a query was understood to name: ``(kind, canonical value)`` pairs."""
+    """What a query was understood to name, as ``(kind, canonical value)`` pairs, and to ask
+    for (``search.intent.Asked``)."""
 
     entities: tuple[tuple[str, str], ...] = ()
+    asked: tuple[Asked, ...] = ()
+    short: bool = True  # a query of at most SHORT_QUERY_WORDS words
+    news: bool = False  # a short query naming a subject and no event: it wants material news
 
     @classmethod
     def of(cls, text: str) -> "Interpretation":
@@ -35,10 +51,19 @@ class Interpretation:
             found.indications = [
                 name for word in text.split() if (name := lexicon_name("indication", f"{word} cancer"))
             ]
-        return cls(tuple((kind, value) for kind in KIND_LABELS for value in getattr(found, kind)))
+        entities = tuple((kind, value) for kind in KIND_LABELS for value in getattr(found, kind))
+        short = len(text.split()) <= SHORT_QUERY_WORDS
+        named_regulators = {value for kind, value in entities if kind == "regulators"}
+        # A regulator the query names outright is one of its entities already. A sentence (a
+        # claim, a patient's case) names events in passing ("results in", "approved drugs"):
+        # only a short query asks for one.
+        wanted = tuple(item for item in asked(text) if not (item.kind == "regulators" and named_regulators))
+        if not short:
+            return cls(entities, (), short)
+        return cls(entities, wanted, short, news=bool(entities) and not event_asked(wanted))
 
     def __bool__(self) -> bool:
-        return bool(self.entities)
+        return bool(self.entities or self.asked)
 
     def names_a_product_or_target(self) -> bool:
         """Whether the query names a drug (code or name) or a target: something a document
@@ -46,7 +71,21 @@ class Interpretation:
         return any(kind in ("drug_codes", "drug_names", "targets") for kind, _value in self.entities)
 
     def as_list(self) -> list[dict]:
-        return [{"kind": KIND_LABELS[kind], "value": value} for kind, value in self.entities]
+        named = [{"kind": KIND_LABELS[kind], "value": value} for kind, value in self.entities]
+        asked_for = [{"kind": _ASKED_LABELS[item.kind], "value": _shown(item)} for item in self.asked]
+        return named + asked_for + ([{"kind": "event", "value": "news, before routine notices"}] if self.news else [])
+
+
+MATERIAL_NEWS = tuple(sorted(MATERIAL_EVENTS))
+_ASKED_LABELS = {"event": "event", "designations": "designation", "regulators": "regulator", "territories": "territory"}
+
+
+def _shown(item: Asked) -> str:
+    """How the page names what was asked: an event or territory as asked (not the ones it
+    also accepts), in words."""
+    labels = {"event": EVENT_LABELS, "designations": DESIGNATION_LABELS}.get(item.kind, {})
+    values = item.values[:1] if item.kind in ("event", "territories") else item.values
+    return ", ".join(labels.get(value, value) for value in values)
 
 
 def boost(fused: Fused, interpretation: Interpretation, documents_naming: Callable[[str, str], np.ndarray]) -> Fused:
@@ -56,10 +95,18 @@ def boost(fused: Fused, interpretation: Interpretation, documents_naming: Callab
     if not interpretation:
         return fused
     matched = sum(among(fused.keys, documents_naming(kind, value)) for kind, value in interpretation.entities)
-    if not matched.any():
+    asked = [*interpretation.asked, *([Asked("event", MATERIAL_NEWS)] if interpretation.news else [])]
+    matched = matched + sum(_holding(fused.keys, item, documents_naming) for item in asked)
+    if not np.any(matched):
         return fused
-    factors = 1 + BOOST * matched / len(interpretation.entities)
+    strength = SHORT_BOOST if interpretation.short else LONG_BOOST
+    factors = 1 + strength * matched / (len(interpretation.entities) + len(asked))
     return dataclasses.replace(fused, scores=fused.scores * factors, boosts=fused.boosts * factors).best_first()
+
+
+def _holding(keys: np.ndarray, item: Asked, documents_naming: Callable[[str, str], np.ndarray]) -> np.ndarray:
+    """Which of ``keys`` hold any of ``item``'s values."""
+    return np.logical_or.reduce([among(keys, documents_naming(item.kind, value)) for value in item.values])
 
 
 def entity_key(kind: str, value: str) -> str:

@@ -25,6 +25,7 @@ TERRITORY_LABELS = ROOT / "bench" / "judged" / "territories" / "labels.jsonl"
         ("targets CD19, HER2, IL-23, PD-1, CLDN18.2 and CTLA-4 (Nasdaq: ABCD)", []),
         ("KEYNOTE-189 compared PCV20 with VAX-31", ["VAX-31"]),
         ("ICP723 is also written ICP-723", ["ICP723"]),
+        ("Immuneering doses IMM-1-104; INmune's XPro1595 in the PHOENIX trial", ["IMM-1-104", "XPro1595"]),
     ],
 )
 def test_drug_codes_are_told_from_trial_ids_targets_and_tickers(text, codes):
@@ -68,6 +69,21 @@ def test_phases_are_written_one_way():
         ("Acme Doses First Patient in Phase 1 Trial of AB-101", "first_patient_dosed"),
         ("Acme and Beta Enter Exclusive License Agreement", "licensing"),
         ("Transactions in own shares", "other"),
+        # Headlines of real releases the earlier rules misread (issue 19).
+        ("Addex Shareholders Approve All Resolutions at Annual General Meeting", "other"),
+        ("Eyenovia to Report First Quarter 2024 Results on Wednesday, May 15th", "earnings"),
+        ("IMUNON to Hold Third Quarter 2024 Financial Results and Business Update Conference Call", "earnings"),
+        (
+            "T2 Biosystems Announces Agreement with CRG for the Conversion of $15 Million of Term Loan into Equity",
+            "financing",
+        ),
+        ("Vaxcyte Announces FDA Clearance of Investigational New Drug Application for VAX-31", "ind_clearance"),
+        ("Ocugen Announces Health Canada Approval to Initiate Phase 3 Clinical Trial for OCU400", "ind_clearance"),
+        ("Eisai Initiates Rolling Biologics License Application to US FDA for LEQEMBI", "filing"),
+        ("Checkpoint Therapeutics Announces Biologics License Application Resubmission for Cosibelimab", "filing"),
+        ("Coherus Announces U.S. Launch of LOQTORZI", "launch"),
+        ("TScan Therapeutics Announces Launch of $125 Million Proposed Public Offering", "financing"),
+        ("Data and Safety Monitoring Board Approves Simultaneous Enrollment in Cohort 3", "other"),
     ],
 )
 def test_the_event_is_the_first_one_the_headline_names(title, event):

@@ -33,7 +33,7 @@ def tiny_dataset(tmp_path):
     return tmp_path
 
 
-def test_eval_prints_every_measure_for_every_mode_and_writes_a_run_file(runner, tiny_dataset, tmp_path):
+def test_eval_prints_every_measure_for_every_stage_and_writes_a_run_file(runner, tiny_dataset, tmp_path):
     run_file = tmp_path / "run.trec"
     result = runner.invoke(
         main, ["eval", str(tiny_dataset), "--index", str(tmp_path / "index"), "--run-file", str(run_file)]
@@ -43,9 +43,9 @@ def test_eval_prints_every_measure_for_every_mode_and_writes_a_run_file(runner, 
     rows = {
         line.split()[0]: line.split()[1:4]
         for line in result.output.splitlines()
-        if line.split() and line.split()[0] in ("keyword", "semantic", "hybrid")
+        if line.split() and line.split()[0] in ("keyword", "semantic", "fused", "hybrid")
     }
-    assert set(rows) == {"keyword", "semantic", "hybrid"}
+    assert set(rows) == {"keyword", "semantic", "fused", "hybrid"}
     assert rows["hybrid"] == ["1.0000", "1.0000", "1.0000"]  # each query's one relevant document first
     first = run_file.read_text().splitlines()[0].split()
     assert first[1] == "Q0" and first[3] == "1" and first[5].startswith("clinsearch-")

@@ -177,3 +177,42 @@ def test_the_csv_export_holds_the_whole_result_list_with_its_metadata(globenewsw
     assert len(rows) == total > 100
     by_link = {row["link"]: row for row in releases.values()}
     assert all(row["date"] == by_link[row["url"]]["published_eastern"][:10] for row in rows)
+
+
+JUDGED = ROOT / "bench" / "judged" / "globenewswire"
+# Judged query categories that name what happened and where (issue 19's weakest shapes).
+EVENT_CATEGORIES = (
+    "event+region",
+    "designation+indication",
+    "deal-territory",
+    "biosimilar-brand",
+    "designation",
+    "regulator event",
+)
+
+
+def test_understanding_what_a_query_asks_for_puts_more_judged_answers_in_the_top_ten(globenewswire):
+    """The judgments are the independent assessors' (bench/judged/globenewswire), both splits."""
+    queries = [json.loads(line) for line in (JUDGED / "queries.jsonl").read_text(encoding="utf-8").splitlines()]
+    grades: dict[str, dict[str, int]] = {}
+    for split in ("dev", "test"):
+        with (JUDGED / "qrels" / f"{split}.tsv").open(encoding="utf-8") as handle:
+            for row in csv.DictReader(handle, delimiter="\t"):
+                grades.setdefault(row["query-id"], {})[row["corpus-id"]] = int(row["score"])
+    answers = Counter()
+    for query in queries:
+        if query["metadata"]["category"] in EVENT_CATEGORIES:
+            for interpret in (True, False):
+                hits = globenewswire.search(query["text"], k=10, interpret=interpret)["hits"]
+                answers[interpret] += sum(grades[query["_id"]].get(hit["doc_id"]) == 2 for hit in hits)
+    assert answers[True] > answers[False], answers
+
+
+def test_a_biosimilar_named_by_its_reference_brand_finds_releases_that_never_name_the_brand(globenewswire, releases):
+    hits = globenewswire.search("Neulasta biosimilar", k=10)["hits"]
+    udenyca = [
+        number
+        for number, row in releases.items()
+        if "UDENYCA" in row["title"] and "neulasta" not in (row["title"] + row["summary"]).lower()
+    ]
+    assert udenyca and {hit["doc_id"] for hit in hits[:3]} & set(udenyca)

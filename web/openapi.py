@@ -72,7 +72,9 @@ def search_parameters() -> list[dict]:
         _parameter("rrf_k", "k of reciprocal rank fusion", {"type": "integer", "minimum": 1, "default": 60}),
         _parameter("aliases", "expand the query with aliases", {"type": "boolean", "default": True}),
         _parameter(
-            "interpret", "boost documents about the entities the query names", {"type": "boolean", "default": True}
+            "interpret",
+            "boost documents about what the query names and asks for (entities, event, designation, region)",
+            {"type": "boolean", "default": True},
         ),
     ]
 
