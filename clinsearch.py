@@ -223,7 +223,7 @@ def stats(index_dir: Path, as_json: bool) -> None:
     type=click.Choice((*STAGES, "all")),
     default="all",
     show_default=True,
-    help="A stage of the pipeline: each retriever, fused (before re-ranking), hybrid (the default pipeline).",
+    help="A stage of the pipeline: each retriever, fused (no query understanding), hybrid (the default pipeline).",
 )
 @click.option("--fusion", type=click.Choice(FUSIONS), default=None, help="Fusion for hybrid [default: the product's].")
 @click.option("--alpha", type=click.FloatRange(0, 1), default=None, help="Keyword weight of convex fusion.")

@@ -210,12 +210,8 @@ def _event(table, key: int) -> str:
 
 
 def _group_sizes(table) -> np.ndarray:
-    """Group number → how many documents the group holds (kept on the table: computed once)."""
-    sizes = getattr(table, "_group_sizes", None)
-    if sizes is None:
-        sizes = np.bincount(table.group_numbers)
-        object.__setattr__(table, "_group_sizes", sizes)
-    return sizes
+    """Group number → how many documents the group holds."""
+    return np.bincount(table.group_numbers)
 
 
 def prior_scores(matrix: np.ndarray, prior: float) -> np.ndarray:

@@ -27,7 +27,7 @@ from indexer.changes import Changes
 from indexer.chunking import chunk_body
 from indexer.documents import Document, Problem, load_corpus, read_corpus
 from indexer.duplicates import duplicate_groups
-from indexer.entities import document_entities
+from indexer.entities import document_entities, extraction_fingerprint
 from indexer.failures import explained_write_errors, loaded_encoder
 from indexer.field_report import FieldReport
 from indexer.generations import (
@@ -163,6 +163,7 @@ def is_up_to_date(corpus: Path, index_dir: Path) -> bool:
         manifest.get("model") == configured_model_name()
         and manifest.get("chunking") == chunking.SETTINGS
         and manifest.get("corpus_fingerprint") == corpus_fingerprint(documents)
+        and manifest.get("extraction") == extraction_fingerprint()
     )
 
 
@@ -294,6 +295,7 @@ def _write_manifest(
             "corpus": str(corpus.resolve()),
             "corpus_fingerprint": corpus_fingerprint(documents),
             "chunking": chunking.SETTINGS,
+            "extraction": extraction_fingerprint(),
             "mined_aliases": built.mined_aliases,
             "duplicate_groups": built.duplicate_groups,
             "vocabulary": built.vocabulary,

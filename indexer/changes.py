@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from indexer import chunking
 from indexer.documents import Document
+from indexer.entities import extraction_fingerprint
 from indexer.keyword import segment_count
 from search.embedded import store
 from search.embedded.index_format import FORMAT_VERSION, Generation
@@ -59,6 +60,7 @@ def _extendable(previous: Generation | None, model_name: str) -> bool:
         manifest.get("format_version") == FORMAT_VERSION
         and manifest.get("model") == model_name
         and manifest.get("chunking") == chunking.SETTINGS
+        and manifest.get("extraction") == extraction_fingerprint()
     )
 
 

@@ -6,18 +6,27 @@ figures it gives — and lets the corpus's hand-written headers (``event:``, ``t
 over rules wherever a header gives a field.
 """
 
+import hashlib
 import re
+from pathlib import Path
 
+from indexer import territories
 from indexer.documents import Document
 from indexer.territories import deal_territories
-from search.entities import drug_codes, recognise
+from search import entities as search_entities
+from search import places
+from search.entities import VOCABULARY_DIR, drug_codes, recognise
 from search.intent import DESIGNATION_PATTERNS
 
 LEAD_CHARACTERS = 400  # the dateline and first sentence: where a release says what it announces
 
 # What a results date names: "to Report Third Quarter 2024 Financial Results" is earnings news,
-# not a conference appearance.
-_RESULTS_PERIOD = r"quarter|full[- ]year|half[- ]year|fiscal|financial results|earnings|business update|q[1-4]\b"
+# not a conference appearance; "to Present Third Quarter Data at ASCO" names no results.
+_RESULTS_NOUN = (
+    r"financial\b|earnings|business update"
+    r"|(?:quarter|full[- ]year|half[- ]year|fiscal|q[1-4]|20\d\d)\b.{0,30}\bresults"
+    r"|results for (?:the )?(?:quarter|full|fiscal|q[1-4]|first|second|third|fourth)"
+)
 
 # Event types, each with the headline patterns that announce it, in priority order: when two
 # patterns start at the same place the earlier event wins. Patterns are searched case-blind.
@@ -29,18 +38,19 @@ EVENT_PATTERNS: list[tuple[str, str]] = [
         r"|shareholder letter|letter to shareholders|shareholders?'? meeting|eigene aktien|stimmrechte|actions propres"
         r"|patent|nasdaq|listing rule|compliance|(?:join|added to|inclusion in)\w*\b.{0,20}russell|russell \d+"
         r"|intention to grant|purchase order|litigation|lawsuit|settle|investigation"
-        r"|(?:shareholders?|stockholders?)\b.{0,20}\b(?:approv|vote)"
+        r"|(?:shareholders?|stockholders?)\b.{0,20}\b(?:approv|vote)(?!.{0,40}\b(?:merger|acqui|combination))"
         r"|approv\w* (?:all )?(?:of the )?(?:resolutions|proposals|agenda)"
-        r"|(?:data (?:and )?safety )?monitoring (?:board|committee)|\bdsmb\b|\bidmc\b|scientific advice"
+        r"|(?:(?:data (?:and )?safety )?monitoring (?:board|committee)|\bdsmb\b|\bidmc\b)"
+        r"(?!.{0,80}\b(?:efficacy|futility|early stop|stop\w* early|unblind))|scientific advice"
         r"|restructur\w*|reduction in (?:force|workforce)|wind[- ]down|invitation to (?:the )?(?:annual|extraordinary)"
-        r"|advisory committee|\balign\w*\b|type [abc] meeting|end-of-phase",
+        r"|advisory committee|\balign\w*\b|type[- ][abc] meeting|end-of-phase",
     ),
     ("crl", r"complete response letter|\bcrl\b|negative (?:chmp )?opinion|refus"),
     ("clinical_hold", r"clinical hold|teilweise.{0,20}klinische"),
     (
         "conference_appearance",
         r"\b(?:to|will)\s+(?:report|announce|release|host|hold|webcast|provide)\b"
-        r"(?!.{0,90}\b(?:" + _RESULTS_PERIOD + r"))"
+        r"(?!.{0,90}\b(?:" + _RESULTS_NOUN + r"))"
         r"|\b(?:to|will) (?:present|participate|speak|showcase)\b"
         r"(?!.{0,60}\b(?:data|results|poster|abstract|design|study))"
         r"|fireside|investor (?:web )?(?:conference|day|event)|r&d day|kol (?:event|webinar)|webinar|conference call"
@@ -51,7 +61,7 @@ EVENT_PATTERNS: list[tuple[str, str]] = [
     (
         "earnings",
         r"\b(?:to|will)\s+(?:report|announce|release|host|hold|webcast|provide|present)\b"
-        r"(?=.{0,90}\b(?:" + _RESULTS_PERIOD + r"))"
+        r"(?=.{0,90}\b(?:" + _RESULTS_NOUN + r"))"
         r"|results for (?:the )?(?:first|second|third|fourth|fiscal|full)"
         r"|(?:first|second|third|fourth|1st|2nd|3rd|4th|full[- ]year|half[- ]year|annual|quarter(?:ly)?"
         r"|q[1-4]|fy|h1|h2)\b.{0,40}\b(?:financial )?(?:results|report|update)"
@@ -90,14 +100,12 @@ EVENT_PATTERNS: list[tuple[str, str]] = [
         r"\b(?:nda|bla|maa|snda|sbla|marketing (?:authori[sz]ation )?application|new drug application"
         r"|biologics license application|pma|510\(k\)|de novo)"
         r"|\b(?:nda|bla|maa|snda|sbla)\b.{0,60}(?:accept|submi|valid)|pdufa|submi\w*\b.{0,60}\bapplications?\b"
-        r"|\b(?:biologics license|new drug|marketing authori[sz]ation) applications?\b"
-        r"|\b(?:s?bla|s?nda|maa)\b|resubmi\w*",
+        r"|(?:\b(?:biologics license|new drug|marketing authori[sz]ation) applications?\b|\b(?:s?bla|s?nda|maa)\b)"
+        r"(?!.{0,80}\b(?:approv|complete response|crl|positive (?:chmp )?opinion|refus|authori[sz]ed))|resubmi\w*",
     ),
     (
         "designation",
-        r"orphan|fast[- ]track|breakthrough (?:therapy|device)|\bprime\b|\brmat\b"
-        r"|regenerative medicine advanced therapy|rare pediatric|priority (?:review )?(?:designation|voucher)"
-        r"|designation|orphelin|sakigake",
+        "|".join(DESIGNATION_PATTERNS.values()) + r"|(?<!voucher )designation|sakigake",
     ),
     (
         "approval",
@@ -107,8 +115,9 @@ EVENT_PATTERNS: list[tuple[str, str]] = [
     ),
     (
         "launch",
-        r"(?<!pilot )\blaunch(?:es|ed|ing)?\b(?! price)(?!.{0,60}\b(?:trials?|stud(?:y|ies)|programs?|platform|company"
-        r"|website|roadshow|campaign|initiative|offering|placement|advisory)\b)"
+        r"(?<!pilot )(?<!anticipated )(?<!expected )(?<!planned )\blaunch(?:es|ed|ing)?\b(?! price| plans?)"
+        r"(?!\s+\w+\s+with\s+\$)(?!.{0,60}\b(?:trials?|stud(?:y|ies)|programs?|platform|company"
+        r"|website|roadshow|campaign|initiative|offering|placement|advisory|production|cycle)\b)"
         r"|commercial (?:launch|availability)|now (?:commercially )?available",
     ),
     (
@@ -150,6 +159,7 @@ EVENT_PATTERNS: list[tuple[str, str]] = [
     ),
 ]
 _EVENT_REGEXES = [(event, re.compile(pattern, re.IGNORECASE)) for event, pattern in EVENT_PATTERNS]
+_DESIGNATION_REGEXES = {kind: re.compile(pattern, re.IGNORECASE) for kind, pattern in DESIGNATION_PATTERNS.items()}
 
 
 # Efficacy figures: a measure, an optional qualifier, then a value with its unit. The measure
@@ -185,7 +195,7 @@ def document_entities(document: Document) -> dict:
     text = f"{document.title}\n{document.body}"
     entities = recognise(text).as_dict()
     entities["event"] = event_type(document.title, document.body[:LEAD_CHARACTERS])
-    entities["designations"] = designations(text) if entities["event"] == "designation" else []
+    entities["designations"] = designations(text) if entities["event"] in DESIGNATED_EVENTS else []
     entities["figures"] = efficacy_figures(document.body)
     for kind, values in _header_entities(document.metadata).items():
         # A header's drugs add to those found in the text (partners' drugs are named there too);
@@ -194,6 +204,22 @@ def document_entities(document: Document) -> dict:
     # After the header, whose ``event`` may make a release a deal or stop it being one.
     entities["territories"] = deal_territories(text) if entities["event"] == "licensing" else []
     return entities
+
+
+# Events whose releases name the designations the product holds: a designation granted, a
+# filing accepted for priority review, an approval of an orphan drug.
+DESIGNATED_EVENTS = ("designation", "filing", "approval")
+
+
+def extraction_fingerprint() -> str:
+    """A hash of everything that decides a document's entities (these rules, the recogniser's,
+    the vocabularies): an index built under other rules is rebuilt, not extended."""
+    sources = [Path(__file__), Path(territories.__file__), Path(search_entities.__file__), Path(places.__file__)]
+    sources += sorted(VOCABULARY_DIR.glob("*.txt"))
+    digest = hashlib.sha256(repr(DESIGNATION_PATTERNS).encode())
+    for path in sources:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def event_type(title: str, lead: str = "") -> str:
@@ -212,7 +238,7 @@ def event_type(title: str, lead: str = "") -> str:
 
 def designations(text: str) -> list[str]:
     """The kinds of designation ``text`` names, in the corpus vocabulary."""
-    return [kind for kind, pattern in DESIGNATION_PATTERNS.items() if re.search(pattern, text, re.IGNORECASE)]
+    return [kind for kind, regex in _DESIGNATION_REGEXES.items() if regex.search(text)]
 
 
 def efficacy_figures(text: str) -> list[dict]:

@@ -13,7 +13,7 @@ drug "approved in Japan" is not a territory.
 import functools
 import re
 
-from search.places import excluded_name, place_pattern, places
+from search.places import excluded_name, excluded_places, listed_places, places
 
 # The deal is stated in the headline and first paragraph; later paragraphs of a long release
 # name the countries of trials, approvals and offices, which are not the deal's territory.
@@ -100,21 +100,19 @@ def _gather_greater_china(names: list[str]) -> list[str]:
 
 @functools.lru_cache(maxsize=1)
 def _patterns() -> dict[str, re.Pattern]:
-    """The four ways a release ties places to its deal."""
-    place = place_pattern().pattern
-    listed = rf"(?P<places>{place}(?:(?:\s*,\s*(?:and\s+)?|\s+(?:and|or)\s+|\s*/\s*)(?:the\s+)?{place})*)"
+    """The four ways a release ties places to its deal (exclusion: ``search.places``)."""
+    listed = listed_places()
     scope = rf"{listed}(?:\s*,?\s+{_QUALIFIER}){{0,3}}?\s*,?\s+(?:{_DEAL_NOUNS})\b"
     located = (
         r"\b(?:in|for|within|across|throughout|covering|into|to)\s+(?:the\s+)?"
         r"(?:(?:licensed\s+)?(?:territor(?:y|ies)|markets?|regions?|countries)\s+of\s+(?:the\s+)?)?" + listed
     )
-    excluded = r"\b(?:outside|excluding|except(?:\s+for)?|exclusive\s+of|other\s+than)\s+(?:of\s+)?(?:the\s+)?"
-    excluded = rf"(?:{excluded}|\bex-\s*){listed}"
     # "to develop and commercialize it worldwide": the adverb closing a clause.
     # "for patients worldwide" and "for markets worldwide" describe a company, not a deal.
     adverb = (
         r"(?<!patients )(?<!markets )\b(?P<places>worldwide|globally)\b"
         r"(?=\s*(?:[.,;:)]|$)|\s+(?:and|by|with|through|under|for)\b)"
     )
-    patterns = {"scope": scope, "located": located, "excluded": excluded, "adverb": adverb}
-    return {name: re.compile(pattern, re.IGNORECASE) for name, pattern in patterns.items()}
+    patterns = {"scope": scope, "located": located, "adverb": adverb}
+    compiled = {name: re.compile(pattern, re.IGNORECASE) for name, pattern in patterns.items()}
+    return compiled | {"excluded": excluded_places()}

@@ -20,33 +20,49 @@ terms, so that a document can be matched on them (``search.understanding``).
 import re
 from dataclasses import dataclass
 
-from search.places import excluded_name, places
+from search.places import excluded_name, excluded_places, places
 
 # The kinds of designation, by the words that name them (in queries and in releases).
 DESIGNATION_PATTERNS = {
-    "orphan": r"orphan|orphelin|orphan-drug",
+    "orphan": r"orphan|orphelin",
     "fast_track": r"fast[- ]track",
     "breakthrough": r"breakthrough (?:therapy|device)",
-    "prime": r"\bprime\b(?! minister)|priority medicines",
+    "prime": r"\bprime\b(?! minister| edit\w*| medicine\b)|priority medicines",
     "rmat": r"\brmat\b|regenerative medicine advanced therapy",
-    "priority_review": r"priority review",
+    "priority_review": r"priority review(?! voucher)",
     "rare_pediatric": r"rare pediatric|rare paediatric",
 }
 
 # A query says less than a release: "breakthrough" alone asks for a Breakthrough Therapy
 # designation, where a release's "breakthrough" may be a scientific one.
-_QUERY_DESIGNATIONS = {**DESIGNATION_PATTERNS, "breakthrough": r"breakthrough|\bbtd\b"}
+_QUERY_DESIGNATIONS = {
+    kind: re.compile(pattern, re.IGNORECASE)
+    for kind, pattern in {**DESIGNATION_PATTERNS, "breakthrough": r"breakthrough(?! infection)|\bbtd\b"}.items()
+}
 
 # The events a query can ask for, by its words, in priority order: the first event found is the
-# one asked ("IND approval" asks for an IND clearance, not an approval; "CRL resubmission" for
-# the filing after a CRL is still about a CRL). Each event accepts the document events listed.
+# one asked ("IND approval" asks for an IND clearance, not an approval; "NDA approval" for an
+# approval, not a filing). Each event accepts the document events listed. Words that are also
+# medicine are fenced off: heart failure, MET exon 14, acquired resistance, transplant rejection,
+# creatinine clearance, IND-enabling studies, a rights offering.
 _EVENT_CUES: list[tuple[str, str, tuple[str, ...]]] = [
     ("clinical_hold", r"clinical hold|\bhold\b", ("clinical_hold",)),
-    ("crl", r"complete response letter|\bcrls?\b|negative (?:chmp )?opinion|refus\w*|reject\w*", ("crl",)),
+    (
+        "crl",
+        r"complete response letter|\bcrls?\b|negative (?:chmp )?opinion|refus\w*"
+        r"|(?<!transplant )(?<!mediated )(?<!graft )\breject(?:s|ed|ion)?\b(?! of (?:the )?(?:graft|transplant))",
+        ("crl",),
+    ),
     (
         "ind_clearance",
-        r"\b(?:ind|inds|cta|ctas|ctn|clinical trial (?:application|authori[sz]ation)|investigational new drug)\b",
+        r"\b(?:ind|inds|cta|ctas|ctn|clinical trial (?:application|authori[sz]ation)|investigational new drug)\b(?!-)",
         ("ind_clearance",),
+    ),
+    (
+        "approval",  # an application named with its decision
+        r"\b(?:s?nda|s?bla|maa|application)\b.{0,30}\b(?:approv|authori[sz]|opinion)"
+        r"|\b(?:approv\w*|authori[sz]\w*)\b.{0,30}\b(?:s?nda|s?bla|maa)\b",
+        ("approval",),
     ),
     (
         "filing",
@@ -54,11 +70,16 @@ _EVENT_CUES: list[tuple[str, str, tuple[str, ...]]] = [
         r"|(?:application|filing)s? accept\w*|accept\w* (?:for|of) (?:review|filing)",
         ("filing",),
     ),
-    ("designation", "|".join(_QUERY_DESIGNATIONS.values()) + r"|designation", ("designation",)),
+    (
+        "designation",
+        "|".join(regex.pattern for regex in _QUERY_DESIGNATIONS.values()) + r"|designation",
+        ("designation",),
+    ),
     ("launch", r"\blaunch\w*|commercial availability|now available", ("launch", "approval")),
     (
         "approval",
-        r"approv\w*|marketing authori[sz]ation|authori[sz]ed|\bchmp\b|positive opinion|\bce mark|clearance|cleared",
+        r"approv\w*|marketing authori[sz]ation|authori[sz]ed|\bchmp\b|positive opinion|\bce mark"
+        r"|(?<!creatinine )(?<!renal )(?<!viral )(?<!hbsag )(?<!hepatic )\bclearance|\bcleared",
         ("approval",),
     ),
     ("enrolment_complete", r"enrol?l?ment|enrol?led|recruitment|last patient", ("enrolment_complete",)),
@@ -69,13 +90,15 @@ _EVENT_CUES: list[tuple[str, str, tuple[str, ...]]] = [
     ),
     (
         "readout",
-        r"topline|top-line|results?\b|\bdata\b|readout|read-out|endpoints?|interim|efficacy|\bmet\b|miss\w*|fail\w*",
+        r"topline|top-line|\bresults?\b|\bdata\b|readout|read-out|endpoints?|interim|efficacy"
+        r"|\bmet (?:the |its )?(?:primary |secondary |co-primary )?endpoints?|\bmiss(?:es|ed)\b|\bfail(?:s|ed)\b",
         ("readout", "data_presentation"),
     ),
     (
         "licensing",
-        r"licen[cs]\w*|partner\w*|collaborat\w*|\bdeals?\b|\brights\b|acqui\w*|merger|co-develop\w*|agreement"
-        r"|distribut\w*|commerciali[sz]\w*",
+        r"licen[cs]\w*|partner\w*|collaborat\w*|\bdeals?\b|\brights\b(?! (?:offering|issue))"
+        r"|\bacqui(?:res?|red|sition)\b(?! (?:resistance|hemophilia|haemophilia|ttp))|merger|co-develop\w*"
+        r"|agreement|distribut\w*|commerciali[sz]\w*",
         ("licensing",),
     ),
     (
@@ -86,7 +109,7 @@ _EVENT_CUES: list[tuple[str, str, tuple[str, ...]]] = [
 ]
 _EVENT_REGEXES = [(event, re.compile(pattern, re.IGNORECASE), accepted) for event, pattern, accepted in _EVENT_CUES]
 
-# A region's regulator, for the events a regulator decides.
+# A region's regulator, asked for when the query asks for what a regulator decides.
 REGION_REGULATORS = {
     "United States": "FDA",
     "North America": "FDA",
@@ -100,10 +123,7 @@ REGION_REGULATORS = {
     "Switzerland": "Swissmedic",
     "Brazil": "ANVISA",
 }
-# "ex-US rights", "outside Japan": a deal for everywhere but the place.
-_EXCLUDED = re.compile(
-    r"(?:\bex-\s*|\b(?:outside|excluding|except)\s+(?:the\s+)?)([\w.]+(?:\s+[A-Z]\w+)*)", re.IGNORECASE
-)
+REGULATED_EVENTS = frozenset({"approval", "filing", "crl", "ind_clearance", "clinical_hold", "launch"})
 # A deal for China is written as one for Greater China as often as not, and the reverse.
 _TERRITORY_ALSO = {"China": ("Greater China",), "Greater China": ("China",)}
 
@@ -120,25 +140,23 @@ class Asked:
 def asked(text: str) -> tuple[Asked, ...]:
     """What ``text`` asks to have happened and where (see the module's examples)."""
     found: list[Asked] = []
-    event = next(((name, accepted) for name, regex, accepted in _EVENT_REGEXES if regex.search(text)), None)
-    kinds = tuple(kind for kind, pattern in _QUERY_DESIGNATIONS.items() if re.search(pattern, text, re.IGNORECASE))
+    kinds = tuple(kind for kind, regex in _QUERY_DESIGNATIONS.items() if regex.search(text))
     if kinds:
         found.append(Asked("designations", kinds))
-    elif event:
+    events = [(name, accepted) for name, regex, accepted in _EVENT_REGEXES if regex.search(text)]
+    # "orphan drug approval" asks for an approval of a designated drug: both are asked.
+    event = next((item for item in events if item[0] != "designation"), None) if kinds else next(iter(events), None)
+    if event:
         found.append(Asked("event", event[1]))
-    regions = list(dict.fromkeys(places(text)))
+    excluded = set(places(" ".join(match["places"] for match in excluded_places().finditer(text))))
+    regions = [region for region in dict.fromkeys(places(text)) if region not in excluded]
     if event and event[0] == "licensing":
-        excluded = set(places(" ".join(_EXCLUDED.findall(text))))
-        territories = [
-            name
-            for region in regions
-            for name in ([excluded_name(region)] if region in excluded else [region, *_TERRITORY_ALSO.get(region, ())])
-        ]
+        territories = [name for region in regions for name in (region, *_TERRITORY_ALSO.get(region, ()))]
+        territories += [excluded_name(region) for region in excluded]
         if territories:
             found.append(Asked("territories", tuple(dict.fromkeys(territories))))
-    else:
-        named = (REGION_REGULATORS[region] for region in regions if region in REGION_REGULATORS)
-        regulators = tuple(dict.fromkeys(named))
+    elif kinds or (event and event[0] in REGULATED_EVENTS):
+        regulators = tuple(dict.fromkeys(REGION_REGULATORS[place] for place in regions if place in REGION_REGULATORS))
         if regulators:
             found.append(Asked("regulators", regulators))
     return tuple(found)

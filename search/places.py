@@ -15,7 +15,8 @@ def places(text: str) -> list[str]:
     """Canonical names of the places named in ``text``, in order (``Europe, Canada and
     Turkey`` → three)."""
     table = _canonical_names()
-    return [table[match.group().lower()] for match in place_pattern().finditer(text)]
+    found = (table.get(_key(match.group())) for match in place_pattern().finditer(text))
+    return [name for name in found if name]
 
 
 def excluded_name(name: str) -> str:
@@ -37,10 +38,30 @@ def place_pattern() -> re.Pattern:
     return re.compile(pattern, re.IGNORECASE)
 
 
+def listed_places() -> str:
+    """The pattern of a list of places ("Europe, Canada and Turkey", "US/EU") as group ``places``."""
+    place = place_pattern().pattern
+    return rf"(?P<places>{place}(?:(?:\s*,\s*(?:and\s+)?|\s+(?:and|or)\s+|\s*/\s*)(?:the\s+)?{place})*)"
+
+
+@functools.lru_cache(maxsize=1)
+def excluded_places() -> re.Pattern:
+    """Places named as excluded: "outside the U.S.", "excluding Japan and Korea", "ex-US"
+    (their list as group ``places``)."""
+    before = r"\b(?:outside|excluding|except(?:\s+for)?|exclusive\s+of|other\s+than)\s+(?:of\s+)?(?:the\s+)?"
+    return re.compile(rf"(?:{before}|\bex-\s*){listed_places()}", re.IGNORECASE)
+
+
 @functools.lru_cache(maxsize=1)
 def _canonical_names() -> dict[str, str]:
     """Every vocabulary member, lower-cased, to its canonical place."""
-    return {member.lower(): members[0] for members, _ in _lexicon() for member in members}
+    return {_key(member): members[0] for members, _ in _lexicon() for member in members}
+
+
+def _key(written: str) -> str:
+    """How a place name is looked up: case folded, spaces collapsed (the pattern matches both
+    loosely: "Greater  China", "TÜRKİYE")."""
+    return " ".join(written.casefold().split())
 
 
 @functools.lru_cache(maxsize=1)

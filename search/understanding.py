@@ -14,8 +14,9 @@ reorders documents the retrievers found but never adds one::
 
 A short query is a list of what it is about (``approval Japan``, ``KRAS cancer vaccine``), so
 what it names weighs heavily (``SHORT_BOOST``); a sentence or a pasted claim names things in
-passing, and its boost stays small (``LONG_BOOST``): on SciFact's claims a large one costs
-nDCG. Both were chosen with ``bench/understanding_sweep.py`` (dev splits; BENCHMARKS.md).
+passing, and its boost stays small (``LONG_BOOST``, the boost every query had before): on
+SciFact's claims a large one costs nDCG. ``SHORT_BOOST`` was chosen with
+``bench/understanding_sweep.py`` on the GlobeNewswire dev split (BENCHMARKS.md).
 """
 
 import dataclasses
@@ -53,13 +54,11 @@ class Interpretation:
             ]
         entities = tuple((kind, value) for kind in KIND_LABELS for value in getattr(found, kind))
         short = len(text.split()) <= SHORT_QUERY_WORDS
-        named_regulators = {value for kind, value in entities if kind == "regulators"}
-        # A regulator the query names outright is one of its entities already. A sentence (a
-        # claim, a patient's case) names events in passing ("results in", "approved drugs"):
-        # only a short query asks for one.
-        wanted = tuple(item for item in asked(text) if not (item.kind == "regulators" and named_regulators))
-        if not short:
+        if not short:  # a sentence (a claim, a patient's case) names events in passing: it asks for none
             return cls(entities, (), short)
+        named_regulators = {value for kind, value in entities if kind == "regulators"}
+        wanted = tuple(_without(item, named_regulators) for item in asked(text))
+        wanted = tuple(item for item in wanted if item.values)
         return cls(entities, wanted, short, news=bool(entities) and not event_asked(wanted))
 
     def __bool__(self) -> bool:
@@ -102,6 +101,13 @@ def boost(fused: Fused, interpretation: Interpretation, documents_naming: Callab
     strength = SHORT_BOOST if interpretation.short else LONG_BOOST
     factors = 1 + strength * matched / (len(interpretation.entities) + len(asked))
     return dataclasses.replace(fused, scores=fused.scores * factors, boosts=fused.boosts * factors).best_first()
+
+
+def _without(item: Asked, named_regulators: set[str]) -> Asked:
+    """``item`` without the regulators the query names outright (one of its entities already)."""
+    if item.kind != "regulators":
+        return item
+    return Asked(item.kind, tuple(value for value in item.values if value not in named_regulators))
 
 
 def _holding(keys: np.ndarray, item: Asked, documents_naming: Callable[[str, str], np.ndarray]) -> np.ndarray:

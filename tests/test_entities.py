@@ -84,6 +84,12 @@ def test_phases_are_written_one_way():
         ("Coherus Announces U.S. Launch of LOQTORZI", "launch"),
         ("TScan Therapeutics Announces Launch of $125 Million Proposed Public Offering", "financing"),
         ("Data and Safety Monitoring Board Approves Simultaneous Enrollment in Cohort 3", "other"),
+        ("Independent Data Monitoring Committee Recommends Early Stop for Efficacy", "readout"),
+        ("Shareholders Vote in Favor of Acme Merger", "licensing"),
+        ("Acme's BLA for AB-101 Approved by FDA", "approval"),
+        ("BLA for Drugx Receives Complete Response Letter", "crl"),
+        ("Acme to Present Third Quarter Data at ASCO", "data_presentation"),
+        ("Capricor Announces Positive Type-B Meeting with the FDA to Discuss Pathway to BLA", "other"),
     ],
 )
 def test_the_event_is_the_first_one_the_headline_names(title, event):
