@@ -51,6 +51,17 @@ def test_adding_a_document_extends_the_generation_and_embeds_only_its_passage(sm
     assert first.generation != report.generation
 
 
+def test_an_index_built_under_other_extraction_rules_is_rebuilt_not_extended(small_corpus, tmp_path):
+    first = reindex(small_corpus, tmp_path / "index", show_progress=False)
+    manifest_path = tmp_path / "index" / first.generation / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    del manifest["extraction"]  # as an index written before the rules were fingerprinted
+    manifest_path.write_text(json.dumps(manifest))
+    write(small_corpus, "c.md", "---\ntitle: Gamma licenses GM-3\n---\nGamma licensed GM-3 to Delta.\n")
+    report = reindex(small_corpus, tmp_path / "index", show_progress=False)
+    assert not report.incremental and report.chunks == 3
+
+
 def test_a_changed_or_removed_document_leaves_no_trace_in_either_retriever(small_corpus, tmp_path):
     write(small_corpus, "c.md", "---\ntitle: Gamma licenses GM-3\n---\nGamma licensed GM-3 to Delta for gout.\n")
     for letter in "defghijklm":  # enough documents that two removals stay under the rebuild threshold
