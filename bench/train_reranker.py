@@ -36,12 +36,12 @@ from ir_measures import nDCG
 from sklearn.model_selection import GroupKFold
 
 from search.evaluation import load_dataset, rank_scores
-from search.fusion import Fused, Ranked, among, best_per_document
+from search.fusion import Fused, Ranked, best_per_document
 from search.intent import MATERIAL_EVENTS
 from search.pipeline import Retrieval, Searcher
 from search.query import KEYWORD_FIELD, Clause, Phrase, Term, without_unmatched
 from search.request import SearchRequest
-from search.understanding import Interpretation
+from search.understanding import Interpretation, entities_held, holding
 
 DEPTH = 100  # documents of the fused list a query gives
 ABSENT_RANK = 1000  # the rank a document missing from one retriever's list is given
@@ -182,8 +182,7 @@ def _passages(chunks: Ranked, table) -> np.ndarray:
 def _share_named(keys: np.ndarray, interpretation: Interpretation, table) -> np.ndarray:
     if not interpretation.entities:
         return np.full(len(keys), np.nan)
-    held = sum(among(keys, table.documents_naming(kind, value)) for kind, value in interpretation.entities)
-    return held / len(interpretation.entities)
+    return entities_held(keys, interpretation, table.documents_naming) / len(interpretation.entities)
 
 
 _ASKED_FEATURES = {
@@ -199,7 +198,7 @@ def _asked_matches(keys: np.ndarray, interpretation: Interpretation, table) -> d
     query asks nothing of it."""
     columns = {name: np.full(len(keys), np.nan) for name in dict.fromkeys(_ASKED_FEATURES.values())}
     for item in interpretation.asked:
-        held = np.logical_or.reduce([among(keys, table.documents_naming(item.kind, value)) for value in item.values])
+        held = holding(keys, item, table.documents_naming)
         column = columns[_ASKED_FEATURES[item.kind]]
         columns[_ASKED_FEATURES[item.kind]] = np.where(np.isnan(column), held, np.maximum(column, held))
     return columns

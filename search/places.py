@@ -54,7 +54,7 @@ def excluded_places() -> re.Pattern:
 
 @functools.lru_cache(maxsize=1)
 def _canonical_names() -> dict[str, str]:
-    """Every vocabulary member, lower-cased, to its canonical place."""
+    """Every vocabulary member, as ``_key`` writes it, to its canonical place."""
     return {_key(member): members[0] for members, _ in _lexicon() for member in members}
 
 

@@ -93,9 +93,9 @@ def boost(fused: Fused, interpretation: Interpretation, documents_naming: Callab
     entity, sorted."""
     if not interpretation:
         return fused
-    matched = sum(among(fused.keys, documents_naming(kind, value)) for kind, value in interpretation.entities)
     asked = [*interpretation.asked, *([Asked("event", MATERIAL_NEWS)] if interpretation.news else [])]
-    matched = matched + sum(_holding(fused.keys, item, documents_naming) for item in asked)
+    matched = entities_held(fused.keys, interpretation, documents_naming)
+    matched = matched + sum(holding(fused.keys, item, documents_naming) for item in asked)
     if not np.any(matched):
         return fused
     strength = SHORT_BOOST if interpretation.short else LONG_BOOST
@@ -110,7 +110,17 @@ def _without(item: Asked, named_regulators: set[str]) -> Asked:
     return Asked(item.kind, tuple(value for value in item.values if value not in named_regulators))
 
 
-def _holding(keys: np.ndarray, item: Asked, documents_naming: Callable[[str, str], np.ndarray]) -> np.ndarray:
+def entities_held(
+    keys: np.ndarray, interpretation: Interpretation, documents_naming: Callable[[str, str], np.ndarray]
+) -> np.ndarray:
+    """How many of the entities the query names each of ``keys`` holds."""
+    return sum(
+        (among(keys, documents_naming(kind, value)) for kind, value in interpretation.entities),
+        np.zeros(len(keys), dtype=np.int64),
+    )
+
+
+def holding(keys: np.ndarray, item: Asked, documents_naming: Callable[[str, str], np.ndarray]) -> np.ndarray:
     """Which of ``keys`` hold any of ``item``'s values."""
     return np.logical_or.reduce([among(keys, documents_naming(item.kind, value)) for value in item.values])
 
