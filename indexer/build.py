@@ -39,8 +39,9 @@ from indexer.generations import (
 )
 from indexer.keyword import write_keyword_index, write_keyword_postings
 from indexer.vectors import embed, previous_vectors, text_hash
-from search.embedded import store
+from search.embedded import approximate, store
 from search.embedded.index_format import (
+    GRAPH_FILE,
     KEYWORD_DIR,
     MINED_ALIASES_FILE,
     STORE_FILE,
@@ -153,7 +154,8 @@ def corpus_fingerprint(documents: list[Document]) -> str:
 
 def is_up_to_date(corpus: Path, index_dir: Path) -> bool:
     """True when the current generation indexes exactly ``corpus``'s documents, in this format,
-    with the configured model and chunking; then a reindex would build the same thing again."""
+    with the configured model, chunking and vector search; then a reindex would build the same
+    thing again."""
     try:
         manifest = open_generation(index_dir).manifest
     except (ClinsearchError, OSError, ValueError):
@@ -164,6 +166,7 @@ def is_up_to_date(corpus: Path, index_dir: Path) -> bool:
         and manifest.get("chunking") == chunking.SETTINGS
         and manifest.get("corpus_fingerprint") == corpus_fingerprint(documents)
         and manifest.get("extraction") == extraction_fingerprint()
+        and manifest.get("graph", False) == approximate.wanted(manifest.get("chunk_rows", 0))
     )
 
 
@@ -179,6 +182,7 @@ class Built:
     duplicate_groups: int
     mined_aliases: int
     vocabulary: int  # distinct plain words, for spelling suggestions
+    graph: bool  # an HNSW graph of the vectors was written (search.embedded.approximate)
 
 
 def _write_generation(
@@ -209,6 +213,9 @@ def _write_generation(
     write_keyword_postings(generation_dir, keyword_dir, Postings.load(base.path) if base else None)
     matrix = _extended_matrix(base, fresh, removed_rows=changes.removed_chunk_ids)
     np.save(generation_dir / VECTORS_FILE, matrix, allow_pickle=False)
+    graph = approximate.wanted(len(matrix))
+    if graph:
+        approximate.build(matrix, base.graph_path if base else None, generation_dir / GRAPH_FILE, show_progress)
     groups = duplicate_groups(changes.documents)
     _update_store(generation_dir / STORE_FILE, changes, added_chunks, entities, groups)
     mined = mine_aliases(changes.documents)
@@ -225,6 +232,7 @@ def _write_generation(
         len(set(groups.values())),
         len(mined),
         len(vocabulary),
+        graph,
     )
 
 
@@ -292,6 +300,7 @@ def _write_manifest(
             "documents": len(documents),
             "chunks": built.live_chunks,
             "chunk_rows": built.rows,
+            "graph": built.graph,
             "corpus": str(corpus.resolve()),
             "corpus_fingerprint": corpus_fingerprint(documents),
             "chunking": chunking.SETTINGS,

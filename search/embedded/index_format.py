@@ -9,6 +9,8 @@ An index directory holds numbered generations and a ``CURRENT`` file naming the 
         keyword/              Whoosh index over chunks (word positions, for phrases)
         postings/             the keyword postings as arrays (search.embedded.postings)
         vectors.npy           float32, L2-normalised, one row per chunk (row = chunk id)
+        vectors.hnsw          an HNSW graph of those rows, in a large index only
+                              (search.embedded.approximate)
         store.sqlite          documents and chunk texts
         aliases.json          name ↔ code pairs mined from the corpus, each with its document
         vocabulary.json       plain words as written → documents holding them (search.spelling)
@@ -36,6 +38,7 @@ CURRENT_FILE = "CURRENT"
 MANIFEST_FILE = "manifest.json"
 KEYWORD_DIR = "keyword"
 VECTORS_FILE = "vectors.npy"
+GRAPH_FILE = "vectors.hnsw"
 STORE_FILE = "store.sqlite"
 MINED_ALIASES_FILE = "aliases.json"
 VOCABULARY_FILE = "vocabulary.json"
@@ -84,6 +87,10 @@ class Generation:
     @property
     def vectors_path(self) -> Path:
         return self.path / VECTORS_FILE
+
+    @property
+    def graph_path(self) -> Path:
+        return self.path / GRAPH_FILE
 
     @property
     def store_path(self) -> Path:

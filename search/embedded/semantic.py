@@ -1,4 +1,5 @@
-"""Semantic retrieval: brute-force cosine over the memory-mapped embedding matrix, cut per query."""
+"""Semantic retrieval: brute-force cosine over the memory-mapped embedding matrix, cut per query
+(a large shard asks its graph instead: ``search.embedded.approximate``)."""
 
 import os
 
@@ -31,8 +32,16 @@ def above_cut(
     if allowed is not None:
         kept &= allowed
     rows = np.flatnonzero(kept)
-    rows = rows[np.argsort(-scores[rows], kind="stable")]
-    return rows.astype(np.int64), scores[rows].astype(np.float64)
+    return kept_above(rows, scores[rows], cut)
+
+
+def kept_above(rows: np.ndarray, scores: np.ndarray, cut: float) -> tuple[np.ndarray, np.ndarray]:
+    """Of ``rows`` and their cosines ``scores``, those reaching ``cut``, best first; of equal
+    cosines (a passage repeated word for word), the lower row first, wherever the rows came from."""
+    kept = scores >= cut
+    rows, scores = rows[kept], scores[kept]
+    order = np.lexsort((rows, -scores))
+    return rows[order].astype(np.int64), scores[order].astype(np.float64)
 
 
 def moments(scores: np.ndarray) -> Moments:

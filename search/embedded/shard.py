@@ -12,14 +12,14 @@ import numpy as np
 
 from search.aliases import read_mined_aliases
 from search.document_table import DocumentTable
-from search.embedded import semantic, store
+from search.embedded import approximate, semantic, store
 from search.embedded.index_format import MINED_ALIASES_FILE, Generation
 from search.embedded.keyword import KeywordScorer
 from search.embedded.phrases import PhraseMatcher
 from search.embedded.postings import Postings
 from search.filters import Filters
 from search.query import Clause, ParsedQuery
-from search.shards import KeywordStatistics, Moments, Ranked
+from search.shards import CUT_DEVIATIONS, KeywordStatistics, Moments, Ranked
 from search.spelling import read_vocabulary
 
 
@@ -34,7 +34,8 @@ class EmbeddedShard:
         self._local = threading.local()
         self.table = DocumentTable.build(self.document_rows(), self.chunk_owners(), self.chunk_rows)
         self.vectors = np.load(generation.vectors_path, mmap_mode="r", allow_pickle=False)
-        semantic.set_scan_threads(len(self.vectors))
+        self.graph = approximate.open_graph(generation, self.vectors, self.table.live)
+        semantic.set_scan_threads(approximate.SAMPLE_ROWS if self.graph else len(self.vectors))
         self.phrases = PhraseMatcher(generation.keyword_dir, self.chunk_rows)
         self.keyword = KeywordScorer(Postings.load(generation.path), self.table.live, self.phrases)
         self.mined_aliases: list[list[str]] = read_mined_aliases(generation.path / MINED_ALIASES_FILE)
@@ -55,13 +56,22 @@ class EmbeddedShard:
         return self.keyword.search(parsed, statistics, filters.chunk_mask(self.table), limit)
 
     def cosine_moments(self, vector: np.ndarray) -> Moments:
+        if self.graph:
+            return self.graph.moments(vector)
         scores = semantic.cosines(self.vectors, vector)
         return semantic.moments(scores if self.table.live is None else scores[self.table.live])
 
     def semantic_search(self, vector: np.ndarray, cut: float | None, parsed: ParsedQuery, filters: Filters) -> Ranked:
-        scores = semantic.cosines(self.vectors, vector)
         allowed = self.keyword.constrained(parsed, filters.chunk_mask(self.table))
-        return semantic.above_cut(scores, cut, allowed, self.table.live)
+        if not self.graph:
+            return semantic.above_cut(semantic.cosines(self.vectors, vector), cut, allowed, self.table.live)
+        cut = self.graph.moments(vector).cut(CUT_DEVIATIONS) if cut is None else cut
+        if allowed is not None:
+            allowed = allowed if self.table.live is None else allowed & self.table.live
+            if allowed.sum() <= approximate.SCAN_SHARE * len(allowed):  # few rows: scan just those
+                rows = np.flatnonzero(allowed)
+                return semantic.kept_above(rows, semantic.cosines(self.vectors[rows], vector), cut)
+        return semantic.kept_above(*self.graph.nearest(vector, allowed), cut)
 
     def document_rows(self) -> list:
         return store.table_rows(self.store)

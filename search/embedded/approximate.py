@@ -1,0 +1,150 @@
+"""Approximate nearest passages for a large shard: an HNSW graph over its vectors (faiss).
+
+The exact scan reads every row of the matrix for every query: about 4 ms at 100,000 passages
+and 40 at a million on this machine. Past ``GRAPH_MIN_ROWS`` rows the indexer also builds an
+HNSW graph (Malkov & Yashunin 2018) of the vectors and saves it in the generation; a shard that
+has one answers the semantic side from it (``CLINSEARCH_VECTORS``: ``exact``, ``ann`` or
+``auto``, the default: the graph when the generation has one). faiss was chosen over hnswlib
+and usearch (``bench/ann_choice.py``, BENCHMARKS.md): as good a recall at the same settings, a
+prebuilt wheel (hnswlib has to be compiled), and filtered search inside the graph walk.
+
+What changes with the graph, and why it still answers what the scan answers:
+
+- The semantic hits are the ``CANDIDATES`` nearest passages that clear the query's cut, not
+  every passage that does: past a few thousand rows, far more passages clear the cut than a
+  result list can show.
+- The cut (``search.shards.Moments``) needs the query's cosines with every passage; the
+  cosines with a fixed sample of ``SAMPLE_ROWS`` live passages estimate those moments.
+- Filters are kept inside the walk: the graph only returns rows a bitmap allows. When the
+  filters allow few rows (at most ``SCAN_SHARE`` of them) the walk has to step over many
+  disallowed ones, and scanning the allowed rows exactly is as cheap: the shard does that.
+"""
+
+import os
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from search import settings
+from search.embedded.index_format import Generation
+from search.errors import ClinsearchError
+from search.shards import Moments
+
+MODES = ("exact", "ann", "auto")
+# From this many rows ``auto`` builds and uses a graph: at 50,000 the scan takes about 2 ms of a
+# query's 8–10, and the graph about 0.4 (BENCHMARKS.md, "Vectors at scale").
+GRAPH_MIN_ROWS = 50_000
+CONNECTIONS = 32  # HNSW's M: links per node (ann_choice: recall@10 0.99 at 100k with 32, 0.97 with 16)
+BUILD_BREADTH = 200  # efConstruction
+CANDIDATES = 1000  # passages a query takes from the graph: a page of up to 100 documents needs ≤ 1000
+SAMPLE_ROWS = 10_000
+SCAN_SHARE = 0.05
+_BUILD_SLICE = 20_000  # rows added to the graph at a time, between progress updates
+
+
+def configured_mode() -> str:
+    """``CLINSEARCH_VECTORS`` (``auto`` when unset).
+
+    Raises:
+        ClinsearchError: it names no mode.
+    """
+    return settings.choice("CLINSEARCH_VECTORS", MODES, "auto")
+
+
+def wanted(rows: int) -> bool:
+    """Whether a generation of ``rows`` vectors gets a graph."""
+    mode = configured_mode()
+    return mode == "ann" or (mode == "auto" and rows >= GRAPH_MIN_ROWS)
+
+
+def _faiss():
+    import faiss  # heavy, and only a large index needs it
+
+    faiss.omp_set_num_threads(1)  # one query walks one graph; threads only add their start-up cost
+    return faiss
+
+
+def build(matrix: np.ndarray, base_graph: Path | None, path: Path, show_progress: bool = False) -> None:
+    """Write the graph of ``matrix``'s rows (row = chunk id) to ``path``. The graph of a base
+    generation whose rows ``matrix`` extends is read and only the added rows are inserted;
+    rows since zeroed (removed chunks) stay in it, and searches never return them."""
+    faiss = _faiss()
+    graph = None
+    if base_graph is not None and base_graph.is_file():
+        graph = faiss.read_index(str(base_graph))
+        if graph.ntotal > len(matrix) or graph.d != matrix.shape[1]:
+            graph = None
+    if graph is None:
+        graph = faiss.IndexHNSWFlat(matrix.shape[1], CONNECTIONS, faiss.METRIC_INNER_PRODUCT)
+        graph.hnsw.efConstruction = BUILD_BREADTH
+    faiss.omp_set_num_threads(os.cpu_count() or 1)  # building is worth every core
+    try:
+        with tqdm(
+            total=len(matrix), initial=graph.ntotal, desc="Vector graph", unit="chunk", disable=not show_progress
+        ) as bar:
+            for first in range(graph.ntotal, len(matrix), _BUILD_SLICE):  # the added rows
+                graph.add(np.ascontiguousarray(matrix[first : first + _BUILD_SLICE], dtype=np.float32))
+                bar.update(min(_BUILD_SLICE, len(matrix) - first))
+    finally:
+        faiss.omp_set_num_threads(1)
+    faiss.write_index(graph, str(path))
+
+
+class Graph:
+    """A generation's graph, loaded for searching, and its sample of live rows for the cut."""
+
+    def __init__(self, path: Path, vectors: np.ndarray, live: np.ndarray | None):
+        self._faiss = _faiss()
+        self._graph = self._faiss.read_index(str(path))
+        self.rows = len(vectors)
+        live_rows = np.arange(self.rows) if live is None else np.flatnonzero(live)
+        self.live_count = len(live_rows)
+        # Evenly spaced over the chunk ids: documents were added in corpus order, so the sample
+        # spreads over every source and period the corpus holds.
+        sample = live_rows[np.linspace(0, len(live_rows) - 1, min(SAMPLE_ROWS, len(live_rows))).astype(np.int64)]
+        self._sample = np.ascontiguousarray(vectors[np.unique(sample)]) if len(live_rows) else vectors[:0]
+        self._live_bits = None if live is None else _bitmap(live)
+
+    def moments(self, vector: np.ndarray) -> Moments:
+        """The query's cosine moments over every live row, estimated from the sample's."""
+        if not len(self._sample):
+            return Moments(0, 0.0, 0.0)
+        cosines = (self._sample @ vector).astype(np.float64)
+        scale = self.live_count / len(cosines)
+        return Moments(self.live_count, float(cosines.sum()) * scale, float(cosines @ cosines) * scale)
+
+    def nearest(self, vector: np.ndarray, allowed: np.ndarray | None, count: int = CANDIDATES):
+        """The ``count`` rows nearest ``vector`` among the live ``allowed`` ones (a mask over
+        rows, None: all), as row ids (int64) and cosines (float64), best first."""
+        bits = self._live_bits if allowed is None else _bitmap(allowed)
+        parameters = self._faiss.SearchParametersHNSW()
+        parameters.efSearch = max(count, 128)
+        if bits is not None:
+            selector = self._faiss.IDSelectorBitmap(self.rows, self._faiss.swig_ptr(bits))
+            parameters.sel = selector
+        scores, ids = self._graph.search(vector.reshape(1, -1).astype(np.float32), count, params=parameters)
+        found = ids[0] >= 0
+        return ids[0][found].astype(np.int64), scores[0][found].astype(np.float64)
+
+
+def _bitmap(mask: np.ndarray) -> np.ndarray:
+    """A row mask as the bitmap faiss's selector reads: bit i of byte i // 8, lowest bit first."""
+    return np.packbits(mask.astype(bool), bitorder="little")
+
+
+def open_graph(generation: Generation, vectors: np.ndarray, live: np.ndarray | None) -> Graph | None:
+    """The generation's graph when it has one and ``CLINSEARCH_VECTORS`` allows it.
+
+    Raises:
+        ClinsearchError: ``CLINSEARCH_VECTORS=ann`` and the generation has no graph.
+    """
+    mode, path = configured_mode(), generation.graph_path
+    if mode == "exact" or (mode == "auto" and not path.is_file()):
+        return None
+    if not path.is_file():
+        raise ClinsearchError(
+            f"CLINSEARCH_VECTORS=ann, but the index in {generation.path.parent} has no graph of its vectors: "
+            f"reindex it with CLINSEARCH_VECTORS=ann, or serve it with CLINSEARCH_VECTORS=auto."
+        )
+    return Graph(path, vectors, live)
