@@ -46,13 +46,19 @@ def main() -> None:
     help="Folder or file of documents (.md .txt .html .json .jsonl .csv; .json .jsonl .csv also gzipped).",
 )
 @index_option
+@click.option(
+    "--shards",
+    type=click.IntRange(1),
+    help="Split the index into this many shards (documents routed by a hash of their id). "
+    "Default: as many as the current index has, 1 for a new one.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-def reindex(corpus: Path, index_dir: Path, quiet: bool) -> None:
+def reindex(corpus: Path, index_dir: Path, shards: int | None, quiet: bool) -> None:
     """Build a new index generation from CORPUS and switch to it atomically."""
     from indexer.build import reindex as build
 
     with _stopped_cleanly_by_signals(index_dir):
-        report = _translated(build, corpus, index_dir, show_progress=not quiet)
+        report = _translated(build, corpus, index_dir, show_progress=not quiet, shards=shards)
     for problem in report.problems:
         click.secho(f"skipped {problem}", fg="yellow", err=True)
     how = (
@@ -63,7 +69,7 @@ def reindex(corpus: Path, index_dir: Path, quiet: bool) -> None:
     click.echo(
         f"Indexed {report.documents} documents as {report.chunks} passages in {report.seconds:.1f} s, {how} "
         f"({report.encoded} passages embedded, {report.reused} from the cache) "
-        f"into {report.index_dir}/{report.generation}."
+        f"into {report.index_dir}/{report.generation}{f' ({report.shards} shards)' if report.shards > 1 else ''}."
     )
     for line in report.field_report.lines():  # what the documents' fields became, so a loss is seen
         click.echo(line)

@@ -7,6 +7,7 @@ A lock file keeps two reindexers out of one index directory.
 """
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -49,6 +50,7 @@ from search.embedded.index_format import (
     VOCABULARY_FILE,
     Generation,
     open_generation,
+    shard_name,
     switch_current,
     write_manifest,
 )
@@ -74,6 +76,7 @@ class BuildReport:
     removed: int = 0  # documents gone since it
     problems: list[Problem] = field(default_factory=list)
     field_report: FieldReport = field(default_factory=FieldReport)  # fields read under other names, or missing
+    shards: int = 1
 
 
 @dataclass
@@ -89,21 +92,31 @@ class ChunkRow:
     embedded_text: str
 
 
-def reindex(corpus: Path, index_dir: Path, show_progress: bool = True, encoder: Encoder | None = None) -> BuildReport:
+def reindex(
+    corpus: Path,
+    index_dir: Path,
+    show_progress: bool = True,
+    encoder: Encoder | None = None,
+    shards: int | None = None,
+) -> BuildReport:
     """Index ``corpus`` into a new generation of ``index_dir`` and make it current.
 
     The new generation extends the current one when it can (``indexer.changes``): only new and
     changed documents are analysed and embedded. ``encoder`` replaces the configured model (the
-    scale benchmark passes a cheap stand-in).
+    scale benchmark passes a cheap stand-in). ``shards``: how many shards to route the documents
+    to (``shard_of``); None keeps the current generation's count (1 for a new index).
 
     Raises:
         IndexLockedError: another reindex of ``index_dir`` is running.
         IndexWriteError: the disk is full, or ``index_dir`` cannot be written.
         ModelUnavailableError: the configured model is not on this machine.
-        ClinsearchError: the corpus holds no readable document (nothing is switched).
+        ClinsearchError: the corpus holds no readable document, or ``shards`` is below 1
+            (nothing is switched).
     """
     started = time.perf_counter()
     index_dir = Path(index_dir)
+    if shards is not None and shards < 1:
+        raise ClinsearchError(f"--shards must be 1 or more, not {shards}.")
     with explained_write_errors(index_dir):
         index_dir.mkdir(parents=True, exist_ok=True)
         with reindex_lock(index_dir):
@@ -113,7 +126,7 @@ def reindex(corpus: Path, index_dir: Path, show_progress: bool = True, encoder: 
                 raise ClinsearchError(f"No readable documents in {corpus}; the index was left as it was.")
             model_name = encoder.model_name if encoder else configured_model_name()
             previous = previous_generation(index_dir)
-            changes = Changes.between(previous, documents, model_name)
+            shards = shards or (len(previous.shards) if previous else 1)
             remove_incomplete_generations(index_dir)
             generation_dir = index_dir / next_generation_name(index_dir)
             generation_dir.mkdir()  # an empty directory a signal leaves here, the next reindex removes
@@ -121,27 +134,70 @@ def reindex(corpus: Path, index_dir: Path, show_progress: bool = True, encoder: 
                 encoder_of = (
                     (lambda: encoder) if encoder else (lambda: loaded_encoder(model_name, index_dir / ENCODERS_DIR))
                 )
-                built = _write_generation(generation_dir, changes, previous, encoder_of, show_progress)
-                _write_manifest(generation_dir, model_name, documents, problems, Path(corpus), built)
+                written = _write_shards(
+                    generation_dir, documents, previous, shards, model_name, functools.cache(encoder_of), show_progress
+                )
+                built = Built.combined([built for _, built in written]) if shards > 1 else written[0][1]
+                extra = {"shards": [shard_name(number) for number in range(shards)]} if shards > 1 else {}
+                _write_manifest(generation_dir, model_name, documents, problems, Path(corpus), built, extra)
             except BaseException:  # KeyboardInterrupt too: the CLI turns SIGTERM into one
                 shutil.rmtree(generation_dir, ignore_errors=True)
                 raise
             switch_current(index_dir, generation_dir.name)
             prune(index_dir)
+    changes = [changes for changes, _ in written]
     return BuildReport(
         index_dir,
         generation_dir.name,
         len(documents),
         chunks=built.live_chunks,
         encoded=built.encoded,
-        reused=len(built.added_chunks) - built.encoded,
+        reused=built.added - built.encoded,
         seconds=time.perf_counter() - started,
-        incremental=changes.base is not None,
-        changed=len(changes.added),
-        removed=len(set(changes.removed_doc_ids) - {document.doc_id for document in changes.added}),
+        incremental=all(part.base is not None for part in changes),
+        changed=sum(len(part.added) for part in changes),
+        removed=sum(len(set(part.removed_doc_ids) - {d.doc_id for d in part.added}) for part in changes),
         problems=problems,
         field_report=loaded.report,
+        shards=shards,
     )
+
+
+def shard_of(doc_id: str, shards: int) -> int:
+    """The shard a document is routed to: a stable hash of its id, the same on every machine and
+    in every run (Python's ``hash`` of a string is salted per process)."""
+    return int.from_bytes(hashlib.sha256(doc_id.encode()).digest()[:8], "big") % shards
+
+
+def _write_shards(
+    generation_dir: Path,
+    documents: list[Document],
+    previous: Generation | None,
+    shards: int,
+    model_name: str,
+    encoder_of,
+    show_progress: bool,
+) -> list[tuple[Changes, "Built"]]:
+    """Write each shard's part of the corpus: the generation directory itself when there is one
+    shard, ``shard-N`` directories in it otherwise. A shard extends the same shard of the current
+    generation when both have as many shards; vectors are reused from any of its shards.
+    Near-duplicate groups are found over the whole corpus, so a group may span shards."""
+    routed = [[] for _ in range(shards)]
+    for document in documents:
+        routed[shard_of(document.doc_id, shards) if shards > 1 else 0].append(document)
+    bases = previous.shards if previous and len(previous.shards) == shards else [None] * shards
+    cache = previous_vectors(previous, model_name)
+    groups = duplicate_groups(documents)
+    written = []
+    for number, (part, base) in enumerate(zip(routed, bases, strict=True)):
+        shard_dir = generation_dir / shard_name(number) if shards > 1 else generation_dir
+        shard_dir.mkdir(exist_ok=True)
+        changes = Changes.between(base, part, model_name)
+        built = _write_generation(shard_dir, changes, cache, groups, encoder_of, show_progress)
+        if shards > 1:
+            _write_manifest(shard_dir, model_name, part, [], None, built)
+        written.append((changes, built))
+    return written
 
 
 def corpus_fingerprint(documents: list[Document]) -> str:
@@ -157,7 +213,8 @@ def is_up_to_date(corpus: Path, index_dir: Path) -> bool:
     with the configured model, chunking and vector search; then a reindex would build the same
     thing again."""
     try:
-        manifest = open_generation(index_dir).manifest
+        generation = open_generation(index_dir)
+        manifest = generation.manifest
     except (ClinsearchError, OSError, ValueError):
         return False
     documents, _ = load_corpus(Path(corpus))
@@ -166,7 +223,10 @@ def is_up_to_date(corpus: Path, index_dir: Path) -> bool:
         and manifest.get("chunking") == chunking.SETTINGS
         and manifest.get("corpus_fingerprint") == corpus_fingerprint(documents)
         and manifest.get("extraction") == extraction_fingerprint()
-        and manifest.get("graph", False) == approximate.wanted(manifest.get("chunk_rows", 0))
+        and all(
+            shard.manifest.get("graph", False) == approximate.wanted(shard.manifest.get("chunk_rows", 0))
+            for shard in generation.shards
+        )
     )
 
 
@@ -177,20 +237,42 @@ class Built:
     rows: int  # rows of the matrix and Whoosh documents, removed chunks' included
     live_chunks: int
     dimension: int
-    added_chunks: list[ChunkRow]
-    encoded: int
-    duplicate_groups: int
+    added: int  # chunks added
+    encoded: int  # of them, newly embedded
+    duplicate_groups: set[str]  # the groups its documents belong to
     mined_aliases: int
-    vocabulary: int  # distinct plain words, for spelling suggestions
+    vocabulary: set[str]  # distinct plain words, for spelling suggestions
     graph: bool  # an HNSW graph of the vectors was written (search.embedded.approximate)
+
+    @staticmethod
+    def combined(parts: list["Built"]) -> "Built":
+        """What the shards of one generation hold together."""
+        return Built(
+            sum(part.rows for part in parts),
+            sum(part.live_chunks for part in parts),
+            parts[0].dimension,
+            sum(part.added for part in parts),
+            sum(part.encoded for part in parts),
+            set().union(*(part.duplicate_groups for part in parts)),
+            sum(part.mined_aliases for part in parts),
+            set().union(*(part.vocabulary for part in parts)),
+            any(part.graph for part in parts),
+        )
 
 
 def _write_generation(
-    generation_dir: Path, changes: Changes, previous: Generation | None, encoder_of, show_progress: bool
+    generation_dir: Path,
+    changes: Changes,
+    cache: dict[str, np.ndarray],
+    groups: dict[str, str],
+    encoder_of,
+    show_progress: bool,
 ) -> Built:
     """Start from the base generation's files (or from nothing), delete the removed documents,
     add the new ones. Their keyword rows are analysed and written on a second thread while this
-    one embeds their passages: the model runs outside Python's lock, so the two overlap."""
+    one embeds their passages: the model runs outside Python's lock, so the two overlap.
+    ``cache``: vectors already encoded, by text hash; ``groups``: the corpus's near-duplicate
+    groups (``indexer.duplicates``)."""
     base = changes.base
     rows = base.manifest["chunk_rows"] if base else 0
     added_chunks = chunk_rows(changes.added, first_id=rows)
@@ -206,7 +288,7 @@ def _write_generation(
             fresh, encoded = embed(
                 [row.embedded_text for row in added_chunks],
                 encoder_of,
-                previous_vectors(previous, changes.model_name),
+                cache,
                 bar.update,
             )
         entities = entities.result()
@@ -216,7 +298,6 @@ def _write_generation(
     graph = approximate.wanted(len(matrix))
     if graph:
         approximate.build(matrix, base.graph_path if base else None, generation_dir / GRAPH_FILE, show_progress)
-    groups = duplicate_groups(changes.documents)
     _update_store(generation_dir / STORE_FILE, changes, added_chunks, entities, groups)
     mined = mine_aliases(changes.documents)
     (generation_dir / MINED_ALIASES_FILE).write_text(json.dumps(mined, indent=1, ensure_ascii=False))
@@ -227,11 +308,11 @@ def _write_generation(
         len(matrix),
         live,
         int(matrix.shape[1]),
-        added_chunks,
+        len(added_chunks),
         encoded,
-        len(set(groups.values())),
+        {groups[document.doc_id] for document in changes.documents},
         len(mined),
-        len(vocabulary),
+        set(vocabulary),
         graph,
     )
 
@@ -289,25 +370,29 @@ def _write_manifest(
     model_name: str,
     documents: list[Document],
     problems: list[Problem],
-    corpus: Path,
+    corpus: Path | None,
     built: Built,
+    extra: dict | None = None,
 ) -> None:
+    """``corpus``: None for a shard's manifest (its generation's names the corpus); ``extra``:
+    fields only some manifests have."""
     write_manifest(
         generation_dir,
         {
+            **(extra or {}),
             "model": model_name,
             "dimension": built.dimension,
             "documents": len(documents),
             "chunks": built.live_chunks,
             "chunk_rows": built.rows,
             "graph": built.graph,
-            "corpus": str(corpus.resolve()),
+            "corpus": str(corpus.resolve()) if corpus else None,
             "corpus_fingerprint": corpus_fingerprint(documents),
             "chunking": chunking.SETTINGS,
             "extraction": extraction_fingerprint(),
             "mined_aliases": built.mined_aliases,
-            "duplicate_groups": built.duplicate_groups,
-            "vocabulary": built.vocabulary,
+            "duplicate_groups": len(built.duplicate_groups),
+            "vocabulary": len(built.vocabulary),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "document_hashes": {document.doc_id: document.content_hash for document in documents},
             "problems": [str(problem) for problem in problems],

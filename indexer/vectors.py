@@ -20,16 +20,20 @@ def text_hash(text: str) -> str:
 
 
 def previous_vectors(generation: Generation | None, model_name: str) -> dict[str, np.ndarray]:
-    """Vectors of ``generation`` keyed by text hash; nothing when it used another model."""
+    """Vectors of ``generation`` (all its shards) keyed by text hash; nothing when it used
+    another model."""
     if generation is None or generation.manifest.get("model") != model_name:
         return {}
     try:
-        matrix = np.load(generation.vectors_path, mmap_mode="r", allow_pickle=False)
-        with contextlib.closing(store.open_read_only(generation.store_path)) as connection:
-            rows = connection.execute("SELECT chunk_id, text_hash FROM chunks").fetchall()
+        found = {}
+        for shard in generation.shards:
+            matrix = np.load(shard.vectors_path, mmap_mode="r", allow_pickle=False)
+            with contextlib.closing(store.open_read_only(shard.store_path)) as connection:
+                rows = connection.execute("SELECT chunk_id, text_hash FROM chunks").fetchall()
+            found.update((text_hash_, matrix[chunk_id]) for chunk_id, text_hash_ in rows)
     except (OSError, ValueError, sqlite3.Error):  # unreadable: embed everything afresh
         return {}
-    return {text_hash_: matrix[chunk_id] for chunk_id, text_hash_ in rows}
+    return found
 
 
 def embed(

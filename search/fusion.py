@@ -55,8 +55,9 @@ class Fused:
         return Fused(*(getattr(self, part.name)[positions] for part in fields(self)))
 
     def best_first(self) -> "Fused":
-        """Sorted by score; ties keep their order (the keyword list's, then the semantic list's)."""
-        return self.taken(np.argsort(-self.scores, kind="stable"))
+        """Sorted by score; equal scores by key (a document's number, in doc_id order), so that one
+        index and a set of shards, whose lists come in different orders, rank ties alike."""
+        return self.taken(np.lexsort((self.keys, -self.scores)))
 
     def hit(self, position: int, key: str | int) -> FusedHit:
         """The hit at ``position`` as a ``FusedHit`` named ``key`` (a document's id, say)."""

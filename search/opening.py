@@ -2,7 +2,8 @@
 
 ``OpenIndex`` is what a query needs beside the shard: its document table, alias table,
 speller and query encoder. ``CurrentIndex`` opens an index directory's current generation as
-an embedded shard and reopens when ``CURRENT`` names another.
+an embedded shard (a ``ShardSet`` of them when the generation is sharded) and reopens when
+``CURRENT`` names another.
 """
 
 import os
@@ -16,7 +17,7 @@ from search.embedded.index_format import CURRENT_FILE, current_generation_name, 
 from search.embedded.shard import EmbeddedShard
 from search.encoder import ENCODERS_DIR, configured_model_name, get_encoder
 from search.errors import IndexMismatchError
-from search.shards import Shard
+from search.shards import Shard, ShardSet
 from search.spelling import Speller
 
 # Cores one query's encoding may use: a short query gains little from a second core, which
@@ -64,8 +65,13 @@ class CurrentIndex:
                 f"{generation.manifest['model']!r}, but {wanted!r} is configured. "
                 f"Run `clinsearch reindex --index {self.index_dir}` to rebuild it."
             )
-        shard = EmbeddedShard(generation)
-        return OpenIndex(shard, self.index_dir / ENCODERS_DIR, generation.manifest, shard.table)
+        shards = [EmbeddedShard(part) for part in generation.shards]
+        if len(shards) == 1:
+            opened = OpenIndex(shards[0], self.index_dir / ENCODERS_DIR, generation.manifest, shards[0].table)
+        else:
+            opened = OpenIndex(ShardSet(shards), self.index_dir / ENCODERS_DIR, generation.manifest)
+        self._generation_name = generation.name
+        return opened
 
     def __call__(self) -> OpenIndex:
         """The open generation, switched to the newest one when a reindex moved ``CURRENT``.
@@ -78,7 +84,7 @@ class CurrentIndex:
             return opened
         with self._switch_lock:
             name = current_generation_name(self.index_dir)
-            if name not in (None, self._open.shard.generation.name):
+            if name not in (None, self._generation_name):
                 self._open = self._opened(name)
             self._current_stamp = stamp
             return self._open

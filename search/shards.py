@@ -142,7 +142,8 @@ class ShardSet:
         self.offsets = np.cumsum([0] + [shard.chunk_rows for shard in shards])
         self.chunk_rows = int(self.offsets[-1])
         self.model = shards[0].model
-        self.mined_aliases = [group for shard in shards for group in shard.mined_aliases]
+        # A pair found in several shards is one alias.
+        self.mined_aliases = list({tuple(group): group for shard in shards for group in shard.mined_aliases}.values())
         self.vocabulary = sum((shard.vocabulary for shard in shards), Counter())
 
     def keyword_statistics(self, clauses: list[Clause]) -> KeywordStatistics:
@@ -166,11 +167,11 @@ class ShardSet:
         return best(ids, np.concatenate([ranked[1] for ranked in lists]), limit)
 
     def document_rows(self) -> list[dict]:
-        """Every shard's rows, in shard order.
+        """Every shard's rows, by doc_id, as one index lists them (``store.table_rows``).
 
         Raises:
             IndexMismatchError: two shards hold the same document."""
-        rows = [row for shard in self.shards for row in shard.document_rows()]
+        rows = sorted((row for shard in self.shards for row in shard.document_rows()), key=lambda row: row["doc_id"])
         doc_ids = Counter(row["doc_id"] for row in rows)
         if len(doc_ids) < len(rows):
             held_twice = [doc_id for doc_id, count in doc_ids.items() if count > 1]

@@ -27,8 +27,10 @@ def index_statistics(index_dir: Path) -> dict:
         IndexNotFoundError: nothing has been built in ``index_dir``.
     """
     generation = open_generation(index_dir)
-    with closing(store.open_read_only(generation.store_path)) as connection:
-        rows = connection.execute("SELECT doc_id, date, company, metadata FROM documents").fetchall()
+    rows = []
+    for shard in generation.shards:
+        with closing(store.open_read_only(shard.store_path)) as connection:
+            rows += connection.execute("SELECT doc_id, date, company, metadata FROM documents").fetchall()
     metadata = [json.loads(row["metadata"]) for row in rows]
     dates = sorted(row["date"] for row in rows if row["date"])
     programmes = Counter(item["programme"] for item in metadata if item.get("programme"))

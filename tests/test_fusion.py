@@ -34,9 +34,11 @@ def test_each_hit_keeps_its_rank_and_score_in_both_lists():
     assert (hits[9].keyword_rank, hits[9].keyword_score, hits[9].semantic_rank) == (None, None, 2)
 
 
-def test_ties_keep_the_keyword_lists_order_then_the_semantic_lists():
+def test_ties_rank_by_key_whichever_list_they_came_from():
+    """A set of shards lists equal hits in another order than one index; ranking them by key
+    (a document's number, in doc_id order) makes both rank them alike."""
     fused = reciprocal_rank_fusion(ranked_list([(4, 2.0), (8, 1.0)]), ranked_list([(6, 0.9), (2, 0.8)]))
-    assert fused.keys.tolist() == [4, 6, 8, 2]
+    assert fused.keys.tolist() == [4, 6, 2, 8]
 
 
 def test_convex_normalises_each_list_and_weighs_by_alpha():

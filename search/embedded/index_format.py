@@ -15,6 +15,11 @@ An index directory holds numbered generations and a ``CURRENT`` file naming the 
         aliases.json          name ↔ code pairs mined from the corpus, each with its document
         vocabulary.json       plain words as written → documents holding them (search.spelling)
 
+A sharded index (``clinsearch reindex --shards N``) keeps the same files once per shard, in
+``gen-0003/shard-0`` … ``shard-N-1``, each with a manifest of its own; the generation's manifest
+names its shards and describes the whole corpus. ``CURRENT`` names the generation, so a reindex
+switches every shard at once.
+
 Whoosh numbers its documents in the order they were added; chunks are added in chunk-id
 order and segments are never merged, so a Whoosh document number *is* a chunk id (the reader
 checks). A generation that extends an earlier one keeps that one's chunk ids: the chunks of
@@ -44,6 +49,7 @@ MINED_ALIASES_FILE = "aliases.json"
 VOCABULARY_FILE = "vocabulary.json"
 LOCK_FILE = ".reindex.lock"
 GENERATION_PREFIX = "gen-"
+SHARD_PREFIX = "shard-"
 DEFAULT_INDEX_DIR = "index"
 
 
@@ -95,6 +101,21 @@ class Generation:
     @property
     def store_path(self) -> Path:
         return self.path / STORE_FILE
+
+    @property
+    def shards(self) -> list["Generation"]:
+        """The generation's shards, each laid out as an unsharded generation; ``[self]`` when it
+        is not sharded."""
+        names = self.manifest.get("shards")
+        if not names:
+            return [self]
+        return [
+            Generation(self.path / name, json.loads((self.path / name / MANIFEST_FILE).read_text())) for name in names
+        ]
+
+
+def shard_name(number: int) -> str:
+    return f"{SHARD_PREFIX}{number}"
 
 
 def current_generation_name(index_dir: Path) -> str | None:

@@ -106,8 +106,11 @@ def _public(row: sqlite3.Row) -> dict:
 
 
 def table_rows(connection: sqlite3.Connection) -> list[sqlite3.Row]:
-    """What the document table holds of every document, in store order."""
-    return connection.execute("SELECT doc_id, company, source, date, entities, group_id FROM documents").fetchall()
+    """What the document table holds of every document, by doc_id: one index and a set of
+    shards then number documents alike, so that equal scores rank alike (``Fused.best_first``)."""
+    return connection.execute(
+        "SELECT doc_id, company, source, date, entities, group_id FROM documents ORDER BY doc_id"
+    ).fetchall()
 
 
 def chunk_owners(connection: sqlite3.Connection) -> list[tuple[int, str]]:
