@@ -1,6 +1,6 @@
 # One command to set up and run the search engine, one to run the tests.
 #   make run    create .venv, install, index corpus/, serve at http://localhost:$(PORT)/
-#   make test   create .venv, install, run the test suite
+#   make test   create .venv, install (with the cluster extra, Ray), run the test suite
 VENV ?= .venv
 PYTHON ?= python3
 PORT ?= 8000
@@ -26,7 +26,12 @@ index: setup
 run: index
 	$(BIN)/clinsearch serve --port $(PORT) --index $(INDEX)
 
-test: setup
+# The tests also need the cluster extra (Ray); serving on one machine does not.
+$(VENV)/.cluster: $(VENV)/.installed
+	$(PIP_INSTALL) -e ".[cluster]" --group dev
+	touch $@
+
+test: $(VENV)/.cluster
 	$(BIN)/python -m pytest
 
 lint: setup

@@ -295,13 +295,24 @@ def _eval_cache() -> Path:
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="Worker threads.")
 @index_option
-def serve(host: str, port: int, threads: int, index_dir: Path) -> None:
+@click.option(
+    "--ray",
+    "ray_address",
+    metavar="ADDRESS",
+    help="Serve the index's shards from replicas on the Ray cluster whose head is at ADDRESS (host:port); "
+    "needs clinsearch[cluster].",
+)
+@click.option(
+    "--replicas", type=click.IntRange(1, 16), default=1, show_default=True, help="Replicas of each shard, with --ray."
+)
+def serve(host: str, port: int, threads: int, index_dir: Path, ray_address: str | None, replicas: int) -> None:
     """Serve the search page and JSON API with waitress (a production WSGI server)."""
     import waitress
 
     from web.app import create_app
 
-    app = _translated(create_app, {"INDEX": str(index_dir)})
+    cluster = {"RAY": ray_address, "REPLICAS": replicas} if ray_address else {}
+    app = _translated(create_app, {"INDEX": str(index_dir), **cluster})
     shown_host = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
     click.echo(f"clinsearch is serving {index_dir} at http://{shown_host}:{port}/  (Ctrl+C stops it)")
     waitress.serve(app, host=host, port=port, threads=threads, ident="clinsearch")

@@ -8,12 +8,13 @@ an embedded shard (a ``ShardSet`` of them when the generation is sharded) and re
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from search.aliases import AliasTable, read_alias_file
 from search.analysis import domain_analyzer
 from search.document_table import DocumentTable
-from search.embedded.index_format import CURRENT_FILE, current_generation_name, open_generation
+from search.embedded.index_format import CURRENT_FILE, Generation, current_generation_name, open_generation
 from search.embedded.shard import EmbeddedShard
 from search.encoder import ENCODERS_DIR, configured_model_name, get_encoder
 from search.errors import IndexMismatchError
@@ -49,8 +50,11 @@ class CurrentIndex:
         IndexMismatchError: the index was built in another format or with another model.
     """
 
-    def __init__(self, index_dir: Path):
+    def __init__(self, index_dir: Path, open_shards: Callable[[Generation], Shard] | None = None):
+        """``open_shards``: how a generation's shards are opened (default: in this process,
+        ``embedded_shards``; ``search.cluster.replicas.replicated`` on a Ray cluster)."""
         self.index_dir = Path(index_dir)
+        self.open_shards = open_shards or embedded_shards
         self._switch_lock = threading.Lock()
         self._current_file = str(self.index_dir / CURRENT_FILE)
         self._current_stamp = _file_stamp(self._current_file)
@@ -65,11 +69,8 @@ class CurrentIndex:
                 f"{generation.manifest['model']!r}, but {wanted!r} is configured. "
                 f"Run `clinsearch reindex --index {self.index_dir}` to rebuild it."
             )
-        shards = [EmbeddedShard(part) for part in generation.shards]
-        if len(shards) == 1:
-            opened = OpenIndex(shards[0], self.index_dir / ENCODERS_DIR, generation.manifest, shards[0].table)
-        else:
-            opened = OpenIndex(ShardSet(shards), self.index_dir / ENCODERS_DIR, generation.manifest)
+        shard = self.open_shards(generation)
+        opened = OpenIndex(shard, self.index_dir / ENCODERS_DIR, generation.manifest, getattr(shard, "table", None))
         self._generation_name = generation.name
         return opened
 
@@ -88,6 +89,12 @@ class CurrentIndex:
                 self._open = self._opened(name)
             self._current_stamp = stamp
             return self._open
+
+
+def embedded_shards(generation: Generation) -> Shard:
+    """The generation's shard, or a ``ShardSet`` of its shards, opened in this process."""
+    shards = [EmbeddedShard(part) for part in generation.shards]
+    return shards[0] if len(shards) == 1 else ShardSet(shards)
 
 
 def _file_stamp(path: str) -> tuple[int, int] | None:

@@ -69,10 +69,11 @@ class Searcher:
         IndexMismatchError: the index was built in another format or with another model.
     """
 
-    def __init__(self, index: Path | OpenIndex):
+    def __init__(self, index: Path | OpenIndex, open_shards=None):
         """``index``: an index directory, or an ``OpenIndex`` of a shard (of a
-        ``search.shards.ShardSet``, say), which is never reloaded."""
-        self.current = (lambda: index) if isinstance(index, OpenIndex) else CurrentIndex(index)
+        ``search.shards.ShardSet``, say), which is never reloaded. ``open_shards``: how an
+        index directory's generations are opened (``search.opening.CurrentIndex``)."""
+        self.current = (lambda: index) if isinstance(index, OpenIndex) else CurrentIndex(index, open_shards)
 
     @property
     def manifest(self) -> dict:

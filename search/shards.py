@@ -146,21 +146,30 @@ class ShardSet:
         self.mined_aliases = list({tuple(group): group for shard in shards for group in shard.mined_aliases}.values())
         self.vocabulary = sum((shard.vocabulary for shard in shards), Counter())
 
+    def each(self, method: str, *arguments) -> list:
+        """Every shard's answer to ``method(*arguments)``, in shard order."""
+        return self.asked(method, [arguments] * len(self.shards))
+
+    def asked(self, method: str, arguments: list[tuple]) -> list:
+        """Shard ``i``'s answer to ``method(*arguments[i])``, for every shard. One after the other
+        here, in this process; a set of remote shards asks them all at once."""
+        return [getattr(shard, method)(*given) for shard, given in zip(self.shards, arguments, strict=True)]
+
     def keyword_statistics(self, clauses: list[Clause]) -> KeywordStatistics:
-        return KeywordStatistics.summed([shard.keyword_statistics(clauses) for shard in self.shards])
+        return KeywordStatistics.summed(self.each("keyword_statistics", clauses))
 
     def keyword_search(
         self, parsed: ParsedQuery, statistics: KeywordStatistics, filters: Filters, limit: int | None
     ) -> Ranked:
-        return self._merged([shard.keyword_search(parsed, statistics, filters, limit) for shard in self.shards], limit)
+        return self._merged(self.each("keyword_search", parsed, statistics, filters, limit), limit)
 
     def cosine_moments(self, vector: np.ndarray) -> Moments:
-        parts = [shard.cosine_moments(vector) for shard in self.shards]
+        parts = self.each("cosine_moments", vector)
         return Moments(sum(p.count for p in parts), sum(p.total for p in parts), sum(p.squares for p in parts))
 
     def semantic_search(self, vector: np.ndarray, cut: float | None, parsed: ParsedQuery, filters: Filters) -> Ranked:
         cut = self.cosine_moments(vector).cut(CUT_DEVIATIONS) if cut is None else cut
-        return self._merged([shard.semantic_search(vector, cut, parsed, filters) for shard in self.shards], None)
+        return self._merged(self.each("semantic_search", vector, cut, parsed, filters), None)
 
     def _merged(self, lists: list[Ranked], limit: int | None) -> Ranked:
         ids = np.concatenate([ranked[0] + offset for ranked, offset in zip(lists, self.offsets, strict=False)])
@@ -171,7 +180,7 @@ class ShardSet:
 
         Raises:
             IndexMismatchError: two shards hold the same document."""
-        rows = sorted((row for shard in self.shards for row in shard.document_rows()), key=lambda row: row["doc_id"])
+        rows = sorted((row for part in self.each("document_rows") for row in part), key=lambda row: row["doc_id"])
         doc_ids = Counter(row["doc_id"] for row in rows)
         if len(doc_ids) < len(rows):
             held_twice = [doc_id for doc_id, count in doc_ids.items() if count > 1]
@@ -181,34 +190,32 @@ class ShardSet:
     def chunk_owners(self) -> list[tuple[int, str]]:
         return [
             (chunk_id + int(offset), doc_id)
-            for shard, offset in zip(self.shards, self.offsets, strict=False)
-            for chunk_id, doc_id in shard.chunk_owners()
+            for part, offset in zip(self.each("chunk_owners"), self.offsets, strict=False)
+            for chunk_id, doc_id in part
         ]
 
     def documents(self, doc_ids: list[str]) -> dict[str, dict]:
-        return {doc_id: row for shard in self.shards for doc_id, row in shard.documents(doc_ids).items()}
+        return {doc_id: row for part in self.each("documents", doc_ids) for doc_id, row in part.items()}
 
     def chunks(self, chunk_ids: list[int]) -> dict[int, dict]:
+        bounds = list(zip(self.offsets[:-1].tolist(), self.offsets[1:].tolist(), strict=True))
+        mine = [([int(chunk_id) - low for chunk_id in chunk_ids if low <= chunk_id < high],) for low, high in bounds]
         found = {}
-        for number, shard in enumerate(self.shards):
-            low, high = self.offsets[number], self.offsets[number + 1]
-            mine = [int(chunk_id - low) for chunk_id in chunk_ids if low <= chunk_id < high]
-            for chunk_id, chunk in shard.chunks(mine).items():
-                found[chunk_id + int(low)] = {**chunk, "chunk_id": chunk_id + int(low)}
+        for part, (low, _) in zip(self.asked("chunks", mine), bounds, strict=True):
+            for chunk_id, chunk in part.items():
+                found[chunk_id + low] = {**chunk, "chunk_id": chunk_id + low}
         return found
 
     def group_members(self, group_ids: list[str]) -> dict[str, list[dict]]:
         members = {group_id: [] for group_id in group_ids}
-        for shard in self.shards:
-            for group_id, found in shard.group_members(group_ids).items():
+        for part in self.each("group_members", group_ids):
+            for group_id, found in part.items():
                 members[group_id] += found
         return {group_id: sorted(found, key=lambda d: (d["date"], d["doc_id"])) for group_id, found in members.items()}
 
     def document(self, doc_id: str) -> dict | None:
-        for number, shard in enumerate(self.shards):
-            found = shard.document(doc_id)
+        for found, offset in zip(self.each("document", doc_id), self.offsets.tolist(), strict=False):
             if found is not None:
-                offset = int(self.offsets[number])
                 found["chunks"] = [{**chunk, "chunk_id": chunk["chunk_id"] + offset} for chunk in found["chunks"]]
                 return found
         return None

@@ -5,17 +5,13 @@ closed-loop clients search it while a reindex adds one announcement, and keep se
 a second after the new generation is current.
 """
 
-import http.client
-import json
 import os
 import shutil
-import threading
 import time
 from urllib.parse import quote
 
 import pytest
-import waitress
-from conftest import CORPUS, write
+from conftest import CORPUS, get_json, searching_clients, serving, write
 
 from indexer.build import reindex
 from web.app import create_app
@@ -41,54 +37,22 @@ def served(index_dir, tmp_path):
     shutil.copytree(index_dir, index, copy_function=os.link)  # a generation's files never change
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
-    server = waitress.create_server(create_app({"INDEX": str(index)}), host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield corpus, index, server.effective_port
-    server.close()
-    thread.join(timeout=10)
+    with serving(create_app({"INDEX": str(index)})) as port:
+        yield corpus, index, port
 
 
 def search(port: int, query: str) -> dict:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        connection.request("GET", f"/api/search?q={quote(query)}&k=5")
-        response = connection.getresponse()
-        body = response.read()
-        if response.status != 200:
-            raise AssertionError(f"{response.status} for {query!r}: {body[:200]!r}")
-        return json.loads(body)
-    finally:
-        connection.close()
-
-
-def client(port: int, offset: int, stop: threading.Event, outcomes: list) -> None:
-    number = offset
-    while not stop.is_set():
-        try:
-            search(port, QUERIES[number % len(QUERIES)])
-            outcomes.append(None)
-        except Exception as error:  # every failure counts, whatever its kind
-            outcomes.append(error)
-        number += 1
+    return get_json(port, f"/api/search?q={quote(query)}&k=5")
 
 
 def test_clients_searching_during_a_reindex_see_no_failure_and_then_the_new_document(served):
     corpus, index, port = served
     assert search(port, "zorvatinib")["total"] == 0
-    stop, outcomes = threading.Event(), []
-    clients = [threading.Thread(target=client, args=(port, n, stop, outcomes)) for n in range(CLIENTS)]
-    for thread in clients:
-        thread.start()
-    try:
+    with searching_clients(port, QUERIES, CLIENTS) as outcomes:
         time.sleep(0.5)
         write(corpus, "2026-11-30-example-zorvatinib-ind.md", NEW_DOCUMENT)
         assert reindex(corpus, index, show_progress=False).changed == 1
         time.sleep(1.0)
-    finally:
-        stop.set()
-        for thread in clients:
-            thread.join(timeout=60)
     failures = [outcome for outcome in outcomes if outcome is not None]
     assert len(outcomes) > CLIENTS and not failures, failures[:3]
     assert search(port, "zorvatinib")["hits"][0]["title"].startswith("Zorvatinib cleared")

@@ -14,25 +14,14 @@ from search.embedded.index_format import open_generation
 from search.embedded.shard import EmbeddedShard
 from search.pipeline import Searcher
 
-SHARDS = 3
+SHARDS = 3  # as conftest's sharded_globenewswire_index
 pytestmark = pytest.mark.slow  # indexes the GlobeNewswire releases
 JUDGED = ROOT / "bench" / "judged" / "globenewswire" / "queries.jsonl"
 
 
 @pytest.fixture(scope="module")
-def sharded_index(globenewswire_dataset, globenewswire_index, tmp_path_factory):
-    """The releases in three shards. The index starts as a copy of the one index, so the
-    rebuild reuses its vectors instead of encoding."""
-    directory = tmp_path_factory.mktemp("sharded") / "index"
-    shutil.copytree(globenewswire_index, directory, copy_function=os.link)
-    report = reindex(globenewswire_dataset / "corpus.jsonl", directory, show_progress=False, shards=SHARDS)
-    assert (report.shards, report.incremental, report.encoded) == (SHARDS, False, 0)
-    return directory
-
-
-@pytest.fixture(scope="module")
-def sharded(sharded_index) -> Searcher:
-    return Searcher(sharded_index)
+def sharded(sharded_globenewswire_index) -> Searcher:
+    return Searcher(sharded_globenewswire_index)
 
 
 def judged_queries() -> list[str]:
@@ -60,8 +49,8 @@ def test_three_shards_count_facets_and_read_passages_as_one_index(globenewswire,
     assert sharded.document(doc_id)["body"] == globenewswire.document(doc_id)["body"]
 
 
-def test_each_shard_holds_the_documents_its_hash_routes_to(sharded_index, globenewswire):
-    generation = open_generation(sharded_index)
+def test_each_shard_holds_the_documents_its_hash_routes_to(sharded_globenewswire_index, globenewswire):
+    generation = open_generation(sharded_globenewswire_index)
     assert [shard.path.name for shard in generation.shards] == ["shard-0", "shard-1", "shard-2"]
     held = [set(EmbeddedShard(shard).table.doc_ids) for shard in generation.shards]
     assert set().union(*held) == set(globenewswire.current().table.doc_ids)
@@ -85,11 +74,13 @@ def test_near_duplicates_fold_across_shards(globenewswire, sharded):
     assert len(split["hits"][0]["other_versions"]) == len(one["hits"][0]["other_versions"]) > 0
 
 
-def test_a_reindex_extends_each_shard_and_switches_them_together(globenewswire_dataset, sharded_index, tmp_path):
+def test_a_reindex_extends_each_shard_and_switches_them_together(
+    globenewswire_dataset, sharded_globenewswire_index, tmp_path
+):
     """One changed release: each shard extends its own part, only the changed passage is
     embedded, and a searcher open on the index moves to the new generation, every shard at once."""
     directory = tmp_path / "index"
-    shutil.copytree(sharded_index, directory, copy_function=os.link)
+    shutil.copytree(sharded_globenewswire_index, directory, copy_function=os.link)
     searcher = Searcher(directory)
     lines = (globenewswire_dataset / "corpus.jsonl").read_text(encoding="utf-8").splitlines()
     changed = json.loads(lines[0])

@@ -37,7 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(INDEX=str(default_index_dir()))
     app.config.from_prefixed_env("CLINSEARCH")
     app.config.update(config or {})
-    app.extensions["clinsearch"] = Searcher(Path(app.config["INDEX"]))
+    app.extensions["clinsearch"] = Searcher(Path(app.config["INDEX"]), _shards_opener(app.config))
     app.jinja_env.filters["highlighted"] = highlighted
     app.jinja_env.filters["shifted"] = shifted
     app.jinja_env.filters["excerpt"] = excerpt
@@ -48,6 +48,19 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
     return app
+
+
+def _shards_opener(config: dict):
+    """With ``RAY`` (a Ray cluster's address, ``CLINSEARCH_RAY``), shards are served by
+    ``REPLICAS`` replicas each on that cluster (``search.cluster``); without, in this process."""
+    if not config.get("RAY"):
+        return None
+    try:
+        from search.cluster import replicas
+    except ImportError as missing:
+        raise ClinsearchError("Serving on Ray needs the cluster extra: pip install 'clinsearch[cluster]'.") from missing
+    replicas.connect(config["RAY"])
+    return functools.partial(replicas.replicated, replicas=int(config.get("REPLICAS", 1)))
 
 
 def error_body(message: str, status: int):

@@ -186,7 +186,17 @@ def openapi():
 
 @blueprint.get("/healthz")
 def health():
-    manifest = _searcher().manifest
-    return jsonify(
-        {"status": "ok", "documents": manifest["documents"], "chunks": manifest["chunks"], "model": manifest["model"]}
-    )
+    """Counts of the index served; served on a Ray cluster, each shard's replicas and their
+    nodes (None for a replica not answering now)."""
+    opened = _searcher().current()
+    manifest = opened.manifest
+    body = {
+        "status": "ok",
+        "documents": manifest["documents"],
+        "chunks": manifest["chunks"],
+        "model": manifest["model"],
+    }
+    body["shards"] = len(manifest.get("shards") or [None])
+    if hasattr(opened.shard, "placement"):
+        body["replicas"] = opened.shard.placement()
+    return jsonify(body)

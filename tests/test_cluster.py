@@ -1,0 +1,107 @@
+"""Sharded serving on a real Ray cluster: three nodes on loopback, the GlobeNewswire releases
+in three shards, two replicas of each. The cluster ranks as the single-process engine does,
+and sixteen clients searching for 30 s while a node is killed see no failed request.
+
+Needs the cluster extra (``pip install 'clinsearch[cluster]'``, which ``make test`` installs).
+"""
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, get_json, searching_clients, serving
+from local_cluster import LocalCluster
+
+from indexer.build import reindex
+from web.app import create_app
+
+if os.environ.get("CI") == "true":
+    import ray  # CI installs the cluster extra: its absence is a failure there
+else:
+    ray = pytest.importorskip("ray", reason="the cluster extra is not installed: pip install 'clinsearch[cluster]'")
+
+pytestmark = pytest.mark.slow  # indexes the GlobeNewswire releases and starts a Ray cluster
+NODES, REPLICAS, CLIENTS, LOAD_S = 3, 2, 16, 30
+JUDGED = ROOT / "bench" / "judged" / "globenewswire" / "queries.jsonl"
+QUERIES = ("MASH", "orphan drug designation", "BCMA CAR-T", "approval in Japan", "biosimilar launch in Europe")
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    from search.cluster.replicas import connect
+
+    cluster = LocalCluster(tmp_path_factory.mktemp("ray-logs"))
+    try:
+        cluster.start(NODES, connect)
+        yield cluster
+    finally:
+        ray.shutdown()
+        cluster.stop()
+
+
+@pytest.fixture(scope="module")
+def served_index(sharded_globenewswire_index, tmp_path_factory) -> Path:
+    """A copy of the sharded index, which a test here reindexes."""
+    directory = tmp_path_factory.mktemp("served") / "index"
+    shutil.copytree(sharded_globenewswire_index, directory, copy_function=os.link)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def served(cluster, served_index):
+    """The sharded index served by waitress on a free loopback port, its shards on the cluster."""
+    app = create_app({"INDEX": str(served_index), "RAY": cluster.address, "REPLICAS": REPLICAS})
+    with serving(app) as port:
+        yield app, port
+
+
+def test_the_cluster_gives_the_single_process_top_ten_for_every_judged_query(served, globenewswire):
+    app, _ = served
+    on_cluster = app.extensions["clinsearch"]
+    queries = [json.loads(line)["text"] for line in JUDGED.open(encoding="utf-8") if line.strip()]
+    for query in queries:
+        one, split = globenewswire.search(query), on_cluster.search(query)
+        assert split["total"] == one["total"], query
+        assert [hit["doc_id"] for hit in split["hits"]] == [hit["doc_id"] for hit in one["hits"]], query
+
+
+def test_health_names_each_shards_replicas_on_different_nodes(served):
+    _, port = served
+    health = get_json(port, "/healthz")
+    assert health["shards"] == NODES and len(health["replicas"]) == NODES
+    for shard in health["replicas"]:
+        nodes = [replica["node"] for replica in shard["replicas"]]
+        assert len(set(nodes)) == REPLICAS and all(replica["loaded"] for replica in shard["replicas"])
+
+
+def test_killing_a_node_under_load_fails_no_request_and_its_replicas_are_replaced(cluster, served):
+    _, port = served
+    with searching_clients(port, QUERIES, CLIENTS) as outcomes:
+        time.sleep(LOAD_S / 6)
+        cluster.kill(NODES - 1)  # a worker node, with a replica of two of the three shards
+        time.sleep(LOAD_S * 5 / 6)
+    failures = [error for error in outcomes if error is not None]
+    assert len(outcomes) > CLIENTS and not failures, failures[:3]
+    alive = {node["NodeID"] for node in ray.nodes() if node["Alive"]}
+    assert len(alive) == NODES - 1
+    for shard in get_json(port, "/healthz")["replicas"]:
+        assert {replica["node"] for replica in shard["replicas"]} <= alive
+        assert all(replica["loaded"] for replica in shard["replicas"])
+
+
+def test_a_reindex_is_served_from_the_new_generations_replicas(served, served_index, globenewswire_dataset, tmp_path):
+    _, port = served
+    lines = (globenewswire_dataset / "corpus.jsonl").read_text(encoding="utf-8").splitlines()
+    changed = json.loads(lines[1])
+    changed["text"] += " Its zorbivalent arm met the primary endpoint."
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("\n".join([lines[0], json.dumps(changed), *lines[2:]]) + "\n", encoding="utf-8")
+    assert get_json(port, "/api/search?q=zorbivalent&mode=keyword")["total"] == 0
+    report = reindex(corpus, served_index, show_progress=False)
+    assert (report.shards, report.incremental, report.encoded) == (3, True, 1)
+    found = get_json(port, "/api/search?q=zorbivalent&mode=keyword")
+    assert [hit["doc_id"] for hit in found["hits"]] == [changed["_id"]]
+    assert all(replica["loaded"] for shard in get_json(port, "/healthz")["replicas"] for replica in shard["replicas"])
