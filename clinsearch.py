@@ -52,13 +52,20 @@ def main() -> None:
     help="Split the index into this many shards (documents routed by a hash of their id). "
     "Default: as many as the current index has, 1 for a new one.",
 )
+@click.option(
+    "--ray",
+    "ray_address",
+    metavar="ADDRESS",
+    help="Write the shards as tasks on the Ray cluster whose head is at ADDRESS (host:port); "
+    "INDEX must be a path every node can write. Needs clinsearch[cluster].",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-def reindex(corpus: Path, index_dir: Path, shards: int | None, quiet: bool) -> None:
+def reindex(corpus: Path, index_dir: Path, shards: int | None, ray_address: str | None, quiet: bool) -> None:
     """Build a new index generation from CORPUS and switch to it atomically."""
     from indexer.build import reindex as build
 
     with _stopped_cleanly_by_signals(index_dir):
-        report = _translated(build, corpus, index_dir, show_progress=not quiet, shards=shards)
+        report = _translated(build, corpus, index_dir, show_progress=not quiet, shards=shards, ray_address=ray_address)
     for problem in report.problems:
         click.secho(f"skipped {problem}", fg="yellow", err=True)
     how = (
@@ -71,6 +78,11 @@ def reindex(corpus: Path, index_dir: Path, shards: int | None, quiet: bool) -> N
         f"({report.encoded} passages embedded, {report.reused} from the cache) "
         f"into {report.index_dir}/{report.generation}{f' ({report.shards} shards)' if report.shards > 1 else ''}."
     )
+    for number, part in enumerate(report.parts):  # written on a cluster: where, and how long
+        click.echo(
+            f"  shard {number}: {part.built.live_chunks} passages ({part.built.encoded} embedded) "
+            f"on node {part.node[:12]} in {part.seconds:.1f} s"
+        )
     for line in report.field_report.lines():  # what the documents' fields became, so a loss is seen
         click.echo(line)
     if report.problems:

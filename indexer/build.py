@@ -77,6 +77,7 @@ class BuildReport:
     problems: list[Problem] = field(default_factory=list)
     field_report: FieldReport = field(default_factory=FieldReport)  # fields read under other names, or missing
     shards: int = 1
+    parts: list = field(default_factory=list)  # ShardPart of each shard, when written on a Ray cluster
 
 
 @dataclass
@@ -98,6 +99,7 @@ def reindex(
     show_progress: bool = True,
     encoder: Encoder | None = None,
     shards: int | None = None,
+    ray_address: str | None = None,
 ) -> BuildReport:
     """Index ``corpus`` into a new generation of ``index_dir`` and make it current.
 
@@ -105,6 +107,7 @@ def reindex(
     changed documents are analysed and embedded. ``encoder`` replaces the configured model (the
     scale benchmark passes a cheap stand-in). ``shards``: how many shards to route the documents
     to (``shard_of``); None keeps the current generation's count (1 for a new index).
+    ``ray_address``: write the shards as tasks on that Ray cluster (``indexer.distributed``).
 
     Raises:
         IndexLockedError: another reindex of ``index_dir`` is running.
@@ -131,13 +134,15 @@ def reindex(
             generation_dir = index_dir / next_generation_name(index_dir)
             generation_dir.mkdir()  # an empty directory a signal leaves here, the next reindex removes
             try:
-                encoder_of = (
-                    (lambda: encoder) if encoder else (lambda: loaded_encoder(model_name, index_dir / ENCODERS_DIR))
-                )
-                written = _write_shards(
-                    generation_dir, documents, previous, shards, model_name, functools.cache(encoder_of), show_progress
-                )
-                built = Built.combined([built for _, built in written]) if shards > 1 else written[0][1]
+                jobs = shard_jobs(generation_dir, documents, previous, shards, model_name)
+                if ray_address:
+                    from indexer.distributed import write_on_ray
+
+                    parts = write_on_ray(ray_address, jobs, encoder, index_dir / ENCODERS_DIR, show_progress)
+                else:
+                    encoder_of = encoder_loader(encoder, model_name, index_dir / ENCODERS_DIR)
+                    parts = [ShardPart(write_shard(job, encoder_of, show_progress)) for job in jobs]
+                built = Built.combined([part.built for part in parts]) if shards > 1 else parts[0].built
                 extra = {"shards": [shard_name(number) for number in range(shards)]} if shards > 1 else {}
                 _write_manifest(generation_dir, model_name, documents, problems, Path(corpus), built, extra)
             except BaseException:  # KeyboardInterrupt too: the CLI turns SIGTERM into one
@@ -145,7 +150,7 @@ def reindex(
                 raise
             switch_current(index_dir, generation_dir.name)
             prune(index_dir)
-    changes = [changes for changes, _ in written]
+    changes = [job.changes for job in jobs]
     return BuildReport(
         index_dir,
         generation_dir.name,
@@ -160,7 +165,22 @@ def reindex(
         problems=problems,
         field_report=loaded.report,
         shards=shards,
+        parts=parts if ray_address else [],
     )
+
+
+def encoder_loader(encoder: Encoder | None, model_name: str, encoders_dir: Path):
+    """A function giving ``encoder``, or else the configured model, loaded at the first call only."""
+    return (lambda: encoder) if encoder else functools.cache(lambda: loaded_encoder(model_name, encoders_dir))
+
+
+@dataclass
+class ShardPart:
+    """A written shard: what it holds, and where and how long it was written (on a cluster)."""
+
+    built: "Built"
+    node: str = ""
+    seconds: float = 0.0
 
 
 def shard_of(doc_id: str, shards: int) -> int:
@@ -169,35 +189,51 @@ def shard_of(doc_id: str, shards: int) -> int:
     return int.from_bytes(hashlib.sha256(doc_id.encode()).digest()[:8], "big") % shards
 
 
-def _write_shards(
-    generation_dir: Path,
-    documents: list[Document],
-    previous: Generation | None,
-    shards: int,
-    model_name: str,
-    encoder_of,
-    show_progress: bool,
-) -> list[tuple[Changes, "Built"]]:
-    """Write each shard's part of the corpus: the generation directory itself when there is one
-    shard, ``shard-N`` directories in it otherwise. A shard extends the same shard of the current
-    generation when both have as many shards; vectors are reused from any of its shards.
-    Near-duplicate groups are found over the whole corpus, so a group may span shards."""
+@dataclass
+class ShardJob:
+    """One shard's part of a reindex: where it is written, what changed since its base, where
+    its unchanged passages' vectors come from, and the corpus's near-duplicate groups."""
+
+    directory: Path
+    changes: Changes
+    vectors_from: Generation | None  # the shard's base, else the whole current generation
+    groups: dict[str, str]
+    sharded: bool  # one of several shards: it gets a manifest of its own
+
+
+def shard_jobs(
+    generation_dir: Path, documents: list[Document], previous: Generation | None, shards: int, model_name: str
+) -> list[ShardJob]:
+    """Each shard's job: the generation directory itself when there is one shard, ``shard-N``
+    directories in it otherwise. A shard extends the same shard of the current generation when
+    both have as many shards (a document's shard never changes then); otherwise it is built
+    afresh, its vectors reused from any shard. Near-duplicate groups are found over the whole
+    corpus, so a group may span shards."""
     routed = [[] for _ in range(shards)]
     for document in documents:
         routed[shard_of(document.doc_id, shards) if shards > 1 else 0].append(document)
     bases = previous.shards if previous and len(previous.shards) == shards else [None] * shards
-    cache = previous_vectors(previous, model_name)
     groups = duplicate_groups(documents)
-    written = []
-    for number, (part, base) in enumerate(zip(routed, bases, strict=True)):
-        shard_dir = generation_dir / shard_name(number) if shards > 1 else generation_dir
-        shard_dir.mkdir(exist_ok=True)
-        changes = Changes.between(base, part, model_name)
-        built = _write_generation(shard_dir, changes, cache, groups, encoder_of, show_progress)
-        if shards > 1:
-            _write_manifest(shard_dir, model_name, part, [], None, built)
-        written.append((changes, built))
-    return written
+    return [
+        ShardJob(
+            generation_dir / shard_name(number) if shards > 1 else generation_dir,
+            Changes.between(base, part, model_name),
+            base or previous,
+            groups,
+            shards > 1,
+        )
+        for number, (part, base) in enumerate(zip(routed, bases, strict=True))
+    ]
+
+
+def write_shard(job: ShardJob, encoder_of, show_progress: bool) -> "Built":
+    """Write one shard's files (and its manifest, when it is one of several)."""
+    job.directory.mkdir(exist_ok=True)
+    cache = previous_vectors(job.vectors_from, job.changes.model_name)
+    built = _write_generation(job.directory, job.changes, cache, job.groups, encoder_of, show_progress)
+    if job.sharded:
+        _write_manifest(job.directory, job.changes.model_name, job.changes.documents, [], None, built)
+    return built
 
 
 def corpus_fingerprint(documents: list[Document]) -> str:

@@ -1,21 +1,27 @@
-"""Sharded serving on a real Ray cluster: three nodes on loopback, the GlobeNewswire releases
-in three shards, two replicas of each. The cluster ranks as the single-process engine does,
-and sixteen clients searching for 30 s while a node is killed see no failed request.
+"""Sharded serving and indexing on a real Ray cluster of three nodes on loopback. Serving the
+GlobeNewswire releases in three shards, two replicas of each, the cluster ranks as the
+single-process engine does, and sixteen clients searching for 30 s while a node is killed see
+no failed request. An index written by tasks on the nodes is the one written here.
 
 Needs the cluster extra (``pip install 'clinsearch[cluster]'``, which ``make test`` installs).
 """
 
+import contextlib
 import json
 import os
 import shutil
+import sqlite3
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
-from conftest import ROOT, get_json, searching_clients, serving
+from conftest import CORPUS, ROOT, get_json, searching_clients, serving
 from local_cluster import LocalCluster
 
 from indexer.build import reindex
+from search.embedded.index_format import open_generation
+from search.pipeline import Searcher
 from web.app import create_app
 
 if os.environ.get("CI") == "true":
@@ -75,6 +81,30 @@ def test_health_names_each_shards_replicas_on_different_nodes(served):
     for shard in health["replicas"]:
         nodes = [replica["node"] for replica in shard["replicas"]]
         assert len(set(nodes)) == REPLICAS and all(replica["loaded"] for replica in shard["replicas"])
+
+
+def test_an_index_written_on_the_cluster_is_the_one_written_here(cluster, tmp_path):
+    """The bundled corpus as three shards, written by tasks on the cluster's nodes and here,
+    each from nothing: the same documents, passages and vectors in each shard, the same
+    results. (Equal vectors need equal batches: the int8 encoder scales a batch's activations by
+    its range, and a shard encodes its own passages in the same batches wherever it runs.)"""
+    here, there = tmp_path / "here", tmp_path / "there"
+    reindex(CORPUS, here, show_progress=False, shards=NODES)
+    report = reindex(CORPUS, there, show_progress=False, shards=NODES, ray_address=cluster.address)
+    assert report.encoded == report.chunks > 0
+    assert len({part.node for part in report.parts}) == NODES  # a task on each node
+    for ours, theirs in zip(open_generation(there).shards, open_generation(here).shards, strict=True):
+        assert passages(ours) == passages(theirs)
+        assert np.array_equal(np.load(ours.vectors_path), np.load(theirs.vectors_path))
+    on_cluster, locally = Searcher(there), Searcher(here)
+    for query in ("EpCAM CAR-T gastric", "orphan drug designation", "FDA approval", "phase 3 readout"):
+        expected = [(hit["doc_id"], hit["score"]) for hit in locally.search(query)["hits"]]
+        assert [(hit["doc_id"], hit["score"]) for hit in on_cluster.search(query)["hits"]] == expected, query
+
+
+def passages(generation) -> list[tuple]:
+    with contextlib.closing(sqlite3.connect(generation.store_path)) as connection:
+        return connection.execute("SELECT chunk_id, doc_id, text FROM chunks ORDER BY chunk_id").fetchall()
 
 
 def test_killing_a_node_under_load_fails_no_request_and_its_replicas_are_replaced(cluster, served):
