@@ -31,3 +31,14 @@ class IndexWriteError(ClinsearchError):
 
 class ModelUnavailableError(ClinsearchError):
     """Raised when the embedding model is neither a local folder nor in the local cache."""
+
+
+class ClusterUnavailableError(ClinsearchError):
+    """Raised when a Ray cluster was asked for and cannot be used: the cluster extra is not
+    installed, or no cluster answers at the address."""
+
+
+def cluster_extra_missing() -> ClusterUnavailableError:
+    return ClusterUnavailableError(
+        "Working on a Ray cluster needs the cluster extra: pip install 'clinsearch[cluster]'."
+    )

@@ -1,12 +1,15 @@
 """The `clinsearch` command through click's runner, on the real index."""
 
 import json
+import os
+import shutil
 from collections import Counter
 
 import frontmatter
 from conftest import CORPUS, write
 
 from clinsearch import main
+from search.embedded.index_format import current_generation_name
 
 
 def test_search_prints_the_imc001_story_first(runner, index_dir):
@@ -76,3 +79,16 @@ def test_stats_prints_the_facet_tables(runner, index_dir):
     assert result.exit_code == 0, result.output
     for heading in ("By event type:", "By regulator:", "By modality:", "Programmes with 3 or more"):
         assert heading in result.output
+
+
+def test_a_ray_address_where_no_cluster_answers_is_one_line_and_leaves_the_index(runner, index_dir, tmp_path):
+    """Without the cluster extra the message names it; with it, the address answers nothing."""
+    shutil.copytree(index_dir, tmp_path / "index", copy_function=os.link)
+    before = current_generation_name(tmp_path / "index")
+    for command in (["reindex", "--corpus", str(CORPUS), "--shards", "2"], ["serve"]):
+        result = runner.invoke(main, [*command, "--index", str(tmp_path / "index"), "--ray", "127.0.0.1:1"])
+        assert result.exit_code == 1, result.output
+        assert "No Ray cluster answers at '127.0.0.1:1'" in result.output or "clinsearch[cluster]" in result.output
+        assert "Traceback" not in result.output
+    assert current_generation_name(tmp_path / "index") == before
+    assert sorted(path.name for path in (tmp_path / "index").glob("gen-*")) == [before]

@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import CORPUS, ROOT, get_json, searching_clients, serving
-from local_cluster import LocalCluster
 
 from indexer.build import reindex
 from search.embedded.index_format import open_generation
@@ -37,6 +36,7 @@ QUERIES = ("MASH", "orphan drug designation", "BCMA CAR-T", "approval in Japan",
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
+    from search.cluster.local import LocalCluster
     from search.cluster.replicas import connect
 
     cluster = LocalCluster(tmp_path_factory.mktemp("ray-logs"))

@@ -8,7 +8,7 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from search.embedded.index_format import default_index_dir
-from search.errors import ClinsearchError, DocumentNotFoundError, QueryError
+from search.errors import ClinsearchError, DocumentNotFoundError, QueryError, cluster_extra_missing
 from search.links import web_link
 from search.pipeline import Searcher
 from web import views
@@ -58,7 +58,7 @@ def _shards_opener(config: dict):
     try:
         from search.cluster import replicas
     except ImportError as missing:
-        raise ClinsearchError("Serving on Ray needs the cluster extra: pip install 'clinsearch[cluster]'.") from missing
+        raise cluster_extra_missing() from missing
     replicas.connect(config["RAY"])
     return functools.partial(replicas.replicated, replicas=int(config.get("REPLICAS", 1)))
 

@@ -12,6 +12,7 @@ its turns once it has opened the shard.
 
 import itertools
 import json
+import socket
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 from search.cluster.loopback import is_loopback, keep_loopback
 from search.embedded.index_format import MANIFEST_FILE, Generation
 from search.embedded.shard import EmbeddedShard
-from search.errors import ClinsearchError
+from search.errors import ClinsearchError, ClusterUnavailableError
 from search.shards import ShardSet
 
 # Long enough for the slowest query a replica answers under load (a few hundred ms on two
@@ -33,6 +34,7 @@ CALL_TIMEOUT_S = 5.0
 # Calls one replica runs at once, on threads: an embedded shard is safe to share between threads,
 # and numpy, SQLite and Whoosh release Python's lock for most of their work.
 REPLICA_THREADS = 8
+HEAD_TIMEOUT_S = 5.0
 
 
 class ShardUnavailableError(ClinsearchError):
@@ -43,19 +45,27 @@ def connect(address: str) -> None:
     """Join the Ray cluster at ``address`` (``host:port`` of its head) as a driver.
 
     Raises:
-        ConnectionError: no cluster answers there.
+        ClusterUnavailableError: no cluster answers there.
     """
     if ray.is_initialized():
         return
+    host, _, port = address.rpartition(":")
+    try:  # Ray itself would wait a minute for a head that is not there
+        socket.create_connection((host, int(port)), timeout=HEAD_TIMEOUT_S).close()
+    except (OSError, ValueError) as error:
+        raise ClusterUnavailableError(f"No Ray cluster answers at {address!r} ({error}).") from None
     loopback = is_loopback(address)
     if loopback:
         keep_loopback()
-    ray.init(
-        address=address,
-        _node_ip_address="127.0.0.1" if loopback else None,
-        logging_level="ERROR",
-        log_to_driver=False,
-    )
+    try:
+        ray.init(
+            address=address,
+            _node_ip_address="127.0.0.1" if loopback else None,
+            logging_level="ERROR",
+            log_to_driver=False,
+        )
+    except (ConnectionError, RuntimeError, ValueError) as error:
+        raise ClusterUnavailableError(f"No Ray cluster answers at {address}: {error}") from None
 
 
 @ray.remote(num_cpus=0, max_concurrency=REPLICA_THREADS)

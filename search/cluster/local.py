@@ -1,4 +1,5 @@
-"""A real Ray cluster of several nodes on this machine's loopback, for the cluster tests.
+"""A Ray cluster of several nodes on this machine's loopback: for the tests, the benchmarks
+and a trial run.
 
 Each node is a ``ray start --block`` process (through ``search.cluster.loopback``, so that
 it keeps 127.0.0.1) in a process group of its own: killing the group kills the node's raylet
