@@ -44,14 +44,19 @@ def test_graph_gives_the_scans_top_ten_on_real_releases(
 
 
 @pytest.mark.parametrize(
-    "filters, scanned",
+    "filters, scanned, widened",
     [
-        (Filters.of(date_from="2024-06-01"), False),  # half the rows pass: the graph walks with a bitmap
-        (Filters.of(event=("approval",)), True),  # few pass: those rows are scanned
+        (Filters.of(date_from="2024-06-01"), False, False),  # half the rows pass: the graph walks with a bitmap
+        (Filters.of(date_from="2024-06-01"), False, True),  # a walk widened as in a graph of a million rows
+        (Filters.of(event=("approval",)), True, False),  # few pass: those rows are scanned
     ],
 )
-def test_filters_hold_inside_the_graph_search(globenewswire, globenewswire_graphed, monkeypatch, filters, scanned):
+def test_filters_hold_inside_the_graph_search(
+    globenewswire, globenewswire_graphed, monkeypatch, filters, scanned, widened
+):
     monkeypatch.setenv("CLINSEARCH_VECTORS", "ann")
+    if widened:
+        monkeypatch.setattr(approximate, "WIDENED_MIN_ROWS", 0)
     graphed = Searcher(globenewswire_graphed)
     table = graphed.current().table
     passing = filters.chunk_mask(table)
