@@ -2,6 +2,7 @@
 
 import fcntl
 import json
+import threading
 
 import pytest
 from conftest import write
@@ -11,6 +12,7 @@ from indexer.build import reindex
 from search.embedded.index_format import LOCK_FILE, current_generation_name
 from search.encoder import configured_model_name
 from search.errors import ClinsearchError, IndexLockedError, IndexNotFoundError
+from search.opening import embedded_shards
 from search.pipeline import Searcher
 
 
@@ -97,6 +99,30 @@ def test_a_running_searcher_follows_the_switch_to_a_new_generation(small_corpus,
     assert searcher.search("GM-3", mode="keyword")["hits"] == []
     write(small_corpus, "c.md", "---\ntitle: Gamma licenses GM-3\n---\nGamma licensed GM-3 to Delta.\n")
     reindex(small_corpus, tmp_path / "index", show_progress=False)
+    assert searcher.search("GM-3", mode="keyword")["hits"][0]["doc_id"] == "c"
+
+
+def test_while_one_request_opens_a_new_generation_the_others_keep_the_old_one(small_corpus, tmp_path):
+    """Opening a generation can take seconds (replicas on a cluster); requests arriving
+    meanwhile are answered from the open generation instead of waiting."""
+    reindex(small_corpus, tmp_path / "index", show_progress=False)
+    opening, release = threading.Event(), threading.Event()
+
+    def slowly_opened(generation):
+        if generation.name != "gen-0001":
+            opening.set()
+            release.wait(timeout=30)
+        return embedded_shards(generation)
+
+    searcher = Searcher(tmp_path / "index", slowly_opened)
+    write(small_corpus, "c.md", "---\ntitle: Gamma licenses GM-3\n---\nGamma licensed GM-3 to Delta.\n")
+    reindex(small_corpus, tmp_path / "index", show_progress=False)
+    noticing = threading.Thread(target=searcher.search, args=("GM-3",), kwargs={"mode": "keyword"})
+    noticing.start()
+    assert opening.wait(timeout=30)
+    assert searcher.search("GM-3", mode="keyword")["hits"] == []  # the old generation, at once
+    release.set()
+    noticing.join(timeout=30)
     assert searcher.search("GM-3", mode="keyword")["hits"][0]["doc_id"] == "c"
 
 
