@@ -8,14 +8,15 @@ from pathlib import Path
 from search.embedded import store
 from search.embedded.index_format import open_generation
 
-# Header fields counted, as (label, metadata key); list-valued fields count each value.
+# What is counted, as (label, entity kind): what the indexer extracted from each document (a
+# header's field where it had one, else what the text says), as the search page's facets count
+# it; list-valued kinds count each value. Language is only ever a header field.
 FACETS = (
     ("event type", "event"),
-    ("regulator", "regulator"),
-    ("modality", "modality"),
+    ("regulator", "regulators"),
+    ("modality", "modalities"),
     ("designation", "designations"),
-    ("phase", "phase"),
-    ("language", "language"),
+    ("phase", "phases"),
 )
 PROGRAMME_MINIMUM = 3
 
@@ -30,10 +31,13 @@ def index_statistics(index_dir: Path) -> dict:
     rows = []
     for shard in generation.shards:
         with closing(store.open_read_only(shard.store_path)) as connection:
-            rows += connection.execute("SELECT doc_id, date, company, metadata FROM documents").fetchall()
-    metadata = [json.loads(row["metadata"]) for row in rows]
+            columns = "doc_id, date, company, metadata, entities, group_id"
+            rows += connection.execute(f"SELECT {columns} FROM documents").fetchall()
+    entities = [json.loads(row["entities"]) for row in rows]
+    languages = [{"language": json.loads(row["metadata"]).get("language")} for row in rows]
     dates = sorted(row["date"] for row in rows if row["date"])
-    programmes = Counter(item["programme"] for item in metadata if item.get("programme"))
+    # A programme: a drug a document names by its header's programme or by a code.
+    programmes = Counter(name for found in entities for name in set(found.get("programmes", []) + found["drug_codes"]))
     return {
         "generation": generation.name,
         "model": generation.manifest["model"],
@@ -42,15 +46,17 @@ def index_statistics(index_dir: Path) -> dict:
         "first_date": dates[0] if dates else None,
         "last_date": dates[-1] if dates else None,
         "companies": len({row["company"] for row in rows if row["company"]}),
-        "facets": {label: _count(metadata, key) for label, key in FACETS},
+        "facets": {label: _count(entities, kind) for label, kind in FACETS}
+        | {"language": _count(languages, "language")},
         "programmes": {name: count for name, count in programmes.most_common() if count >= PROGRAMME_MINIMUM},
-        "retellings": sum(1 for item in metadata if item.get("same_news_as")),
+        # the documents a near-duplicate group holds besides its first version
+        "retellings": sum(1 for row in rows if row["group_id"] != row["doc_id"]),
     }
 
 
-def _count(metadata: list[dict], key: str) -> dict[str, int]:
+def _count(records: list[dict], key: str) -> dict[str, int]:
     counts: Counter = Counter()
-    for item in metadata:
+    for item in records:
         value = item.get(key)
         counts.update(value if isinstance(value, list) else [value] if value else [])
     return dict(counts.most_common())

@@ -21,6 +21,7 @@ from search.errors import QueryError
 from search.facets import VALUES_SHOWN
 from search.filters import Filters
 from search.request import SearchRequest
+from search.stats import index_statistics
 from web.app import create_app
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -216,3 +217,19 @@ def test_a_biosimilar_named_by_its_reference_brand_finds_releases_that_never_nam
         if "UDENYCA" in row["title"] and "neulasta" not in (row["title"] + row["summary"]).lower()
     ]
     assert udenyca and {hit["doc_id"] for hit in hits[:3]} & set(udenyca)
+
+
+def test_stats_count_what_filtering_the_real_releases_finds(globenewswire_index, globenewswire):
+    """``clinsearch stats`` counts what the indexer extracted (the releases carry no event or
+    regulator fields), so a value's count is the number of releases browsing with it as a
+    filter lists, each version of a news item included; each release has one event type."""
+    counts = index_statistics(globenewswire_index)
+    assert sum(counts["facets"]["event type"].values()) == counts["documents"]
+    for facet, label in (("event", "event type"), ("regulator", "regulator")):
+        assert counts["facets"][label], label
+        for value, count in list(counts["facets"][label].items())[:3]:
+            hits = list(globenewswire.all_hits(globenewswire_browse(**{facet: (value,)})))
+            matched = sum(version["matched"] for hit in hits for version in hit["other_versions"])
+            assert count == len(hits) + matched, (label, value)
+    groups = list(globenewswire.all_hits(globenewswire_browse(date_from="1900-01-01")))
+    assert counts["retellings"] == counts["documents"] - len(groups) > 0
