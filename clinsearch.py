@@ -153,7 +153,9 @@ def search(query: str, as_json: bool, index_dir: Path, **options) -> None:
     if as_json:
         click.echo(json.dumps(response, indent=2, ensure_ascii=False))
         return
-    if not response["hits"]:
+    if response["notice"]:  # what the query or a filter named that no document holds
+        click.echo(response["notice"])
+    elif not response["hits"]:
         click.echo(f"No announcement matches {query!r}. Try fewer words, another mode, or fewer filters.")
     for hit in response["hits"]:
         _print_hit(hit)

@@ -7,6 +7,7 @@ side.
 """
 
 import dataclasses
+import difflib
 import os
 import time
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from search.errors import DocumentNotFoundError, QueryError
-from search.facets import counts
+from search.facets import counts, value_key
 from search.fusion import (
     EMPTY,
     Fused,
@@ -39,6 +40,7 @@ from search.understanding import Interpretation, boost
 MAX_PROGRAMME_NAME = 100
 # The most documents ``Searcher.all_hits`` lists (an export), and how many it reads at a time.
 MAX_EXPORT = 10_000
+UNHELD_EXAMPLES = 8  # values named when a filter's value is held by no document
 EXPORT_BATCH = 200
 
 # Runs the semantic side of hybrid queries beside the keyword side (see ``Searcher.retrieve``);
@@ -281,17 +283,35 @@ def _timeline(opened: OpenIndex, name: str, exclude: str | None = None) -> dict:
 
 
 def _notice(request: SearchRequest, retrieval: Retrieval, total: int) -> str:
-    """What to tell a user whose query names something no document holds, or searches for
-    nothing at all; else ""."""
+    """What to tell a user whose query names something no document holds, or who filters by a
+    value no document has (a mistyped ``event=approvals``, say), or searches for nothing at
+    all; else ""."""
     parsed = retrieval.parsed
     if not request.browses and parsed.keyword is None and not parsed.semantic_text:
         return "Nothing to search for: the query holds only exclusions or words too common to search."
+    unheld = _unheld_filter_value(request, retrieval.opened.table)
+    if unheld:
+        return unheld
     if not retrieval.absent:
         return ""
     named = " or ".join(f"“{word}”" for word in retrieval.absent)
     if not total:
         return f"No document mentions {named}."
     return f"No document mentions {named}; showing {total:,} related {'document' if total == 1 else 'documents'}."
+
+
+def _unheld_filter_value(request: SearchRequest, table) -> str:
+    """A notice naming the first filter value no document has, with the facet's values nearest
+    it in spelling, then its commonest; "" when every value is held."""
+    for name, values in request.filters.facets:
+        held = table.keys[name]
+        unheld = [value for value in values if value_key(value) not in held]
+        if unheld:
+            near = difflib.get_close_matches(value_key(unheld[0]), list(held), n=3)
+            common = sorted(held, key=lambda key: -len(held[key]))
+            named = list(dict.fromkeys(near + common))[:UNHELD_EXAMPLES]
+            return f"No document has {name} “{unheld[0]}”; this index's values include {', '.join(named)}."
+    return ""
 
 
 def _elapsed_ms(since: float) -> float:

@@ -92,3 +92,14 @@ def test_a_ray_address_where_no_cluster_answers_is_one_line_and_leaves_the_index
         assert "Traceback" not in result.output
     assert current_generation_name(tmp_path / "index") == before
     assert sorted(path.name for path in (tmp_path / "index").glob("gen-*")) == [before]
+
+
+def test_a_filter_value_no_document_has_is_named_with_the_nearest_values(runner, index_dir, client):
+    """A mistyped event (the corpus's headers say ``approval``) is not a silent empty list."""
+    result = runner.invoke(main, ["search", "FDA", "--event", "approvals", "--index", str(index_dir)])
+    assert result.exit_code == 0, result.output
+    first = result.output.splitlines()[0]
+    assert first.startswith("No document has event “approvals”") and "approval," in first
+    answer = client.get("/api/search?q=FDA&event=approvals").get_json()
+    assert answer["total"] == 0 and answer["notice"] == first
+    assert client.get("/api/search?q=FDA&event=approval").get_json()["notice"] == ""
