@@ -186,8 +186,8 @@ def openapi():
 
 @blueprint.get("/healthz")
 def health():
-    """Counts of the index served; served on a Ray cluster, each shard's replicas and their
-    nodes (None for a replica not answering now)."""
+    """Counts of the index served and its shards; served on a Ray cluster, each shard's
+    replicas: the node each was placed on, and whether it has opened the shard."""
     opened = _searcher().current()
     manifest = opened.manifest
     body = {

@@ -11,7 +11,6 @@ its turns once it has opened the shard.
 """
 
 import itertools
-import json
 import socket
 import threading
 from collections import Counter
@@ -23,7 +22,7 @@ from ray.exceptions import GetTimeoutError, RayActorError
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from search.cluster.loopback import is_loopback, keep_loopback
-from search.embedded.index_format import MANIFEST_FILE, Generation
+from search.embedded.index_format import Generation, read_generation
 from search.embedded.shard import EmbeddedShard
 from search.errors import ClinsearchError, ClusterUnavailableError
 from search.shards import ShardSet
@@ -74,7 +73,7 @@ class ShardReplica:
 
     def __init__(self, path: str):
         """``path``: the shard's directory (its manifest, read here, is too large to pass)."""
-        self.shard = EmbeddedShard(Generation(Path(path), json.loads((Path(path) / MANIFEST_FILE).read_text())))
+        self.shard = EmbeddedShard(read_generation(Path(path)))
 
     def described(self) -> dict:
         shard = self.shard

@@ -107,11 +107,12 @@ class Generation:
         """The generation's shards, each laid out as an unsharded generation; ``[self]`` when it
         is not sharded."""
         names = self.manifest.get("shards")
-        if not names:
-            return [self]
-        return [
-            Generation(self.path / name, json.loads((self.path / name / MANIFEST_FILE).read_text())) for name in names
-        ]
+        return [read_generation(self.path / name) for name in names] if names else [self]
+
+
+def read_generation(path: Path) -> Generation:
+    """The generation (or shard) written at ``path``, its manifest as written, unchecked."""
+    return Generation(path, json.loads((path / MANIFEST_FILE).read_text()))
 
 
 def shard_name(number: int) -> str:
@@ -139,14 +140,15 @@ def open_generation(index_dir: Path, name: str | None = None, check_format: bool
     manifest_path = index_dir / (name or "") / MANIFEST_FILE
     if not name or not manifest_path.is_file():
         raise IndexNotFoundError(f"No index in {index_dir}. Run `clinsearch reindex --index {index_dir}` first.")
-    manifest = json.loads(manifest_path.read_text())
+    generation = read_generation(index_dir / name)
+    manifest = generation.manifest
     if check_format and manifest.get("format_version") != FORMAT_VERSION:
         raise IndexMismatchError(
             f"The index in {index_dir} has format version {manifest.get('format_version')}, "
             f"this clinsearch reads version {FORMAT_VERSION}. "
             f"Run `clinsearch reindex --index {index_dir}` to rebuild it."
         )
-    return Generation(index_dir / name, manifest)
+    return generation
 
 
 def write_manifest(generation_dir: Path, manifest: dict) -> None:
