@@ -19,6 +19,7 @@ model) separated no translation that the language and date did not, so it is not
 import datetime
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 
 from indexer.documents import Document
 from search.entities import code_key, drug_codes
@@ -35,8 +36,9 @@ _ENGLISH_WORDS = frozenset(
 ENGLISH_SHARE = 0.12
 
 
-def duplicate_groups(documents: list[Document]) -> dict[str, str]:
-    """Each document's group: the doc_id of the group's earliest member (itself when alone)."""
+def duplicate_groups(documents: list[Document], joined: Iterable[tuple[str, str]] = ()) -> dict[str, str]:
+    """Each document's group: the doc_id of the group's earliest member (itself when alone).
+    ``joined``: pairs of doc_ids known to be one piece of news already (groups found before)."""
     parent = list(range(len(documents)))
 
     def root(item: int) -> int:
@@ -53,8 +55,13 @@ def duplicate_groups(documents: list[Document]) -> dict[str, str]:
         target = document.metadata.get("same_news_as")
         if isinstance(target, str) and target in number:
             join(position, number[target])
-    features = [_Features.of(document) for document in documents]
+    for first, second in joined:
+        join(number[first], number[second])
+    features = {}  # only documents in some candidate pair: at a million passages, all would not fit in memory
     for first, second in candidate_pairs(documents):
+        for position in (first, second):
+            if position not in features:
+                features[position] = _Features.of(documents[position])
         if same_news(features[first], features[second]):
             join(first, second)
     members = defaultdict(list)
@@ -78,7 +85,8 @@ class _Features:
     def of(cls, document: Document) -> "_Features":
         text = f"{document.title}\n{document.body}"
         words = [word.lower() for word in _WORD.findall(text)]
-        shingles = {tuple(words[start : start + 3]) for start in range(max(1, len(words) - 2))}
+        # Hashes, not word tuples: a tenth of the memory; equal shingles hash alike within the run.
+        shingles = {hash(tuple(words[start : start + 3])) for start in range(max(1, len(words) - 2))}
         anchors = {anchor.lower() for anchor in _ANCHOR.findall(text)} - _COMMON_ANCHORS
         return cls(shingles, anchors, _is_english(document, words), document.date)
 
