@@ -19,6 +19,7 @@ realistic mix. The data are only read; nothing of them is written into the repos
 
 import argparse
 import datetime
+import gzip
 import json
 import random
 import re
@@ -130,8 +131,26 @@ def release_company_names(releases: list[dict]) -> dict[str, str]:
 
 
 def read_jsonl(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as handle:
+    with (gzip.open if path.suffix == ".gz" else open)(path, "rt", encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
+
+
+def registry_record(record: dict) -> dict:
+    """A ClinicalTrials.gov study with its header at the top and its date as a day (the registry
+    writes "November 2, 1999", now and then "November 1999")."""
+    header = dict(record["metadata"])
+    header["company"] = header.pop("sponsor", "")
+    header["date"] = registry_day(header.get("date", ""))
+    return {key: value for key, value in record.items() if key != "metadata"} | header
+
+
+def registry_day(written: str) -> str:
+    for form in ("%B %d, %Y", "%B %Y"):
+        try:
+            return datetime.datetime.strptime(written, form).date().isoformat()
+        except ValueError:
+            pass
+    return ""
 
 
 def titled(record: dict) -> dict:
@@ -221,6 +240,14 @@ def read_originals(data: Path) -> dict[str, list[Original]]:
         "birco": [
             original("birco", {**titled(record), "source": "ClinicalTrials.gov (BIRCO)"})
             for record in read_jsonl(data / "birco-clinical-trial" / "corpus.jsonl")
+        ],
+        "clinicaltrials": [
+            original("clinicaltrials", registry_record(record))
+            for record in read_jsonl(data / "clinicaltrials" / "ctgov-subset.jsonl.gz")
+        ],
+        "medquad": [
+            original("medquad", {"_id": record["_id"], "title": record["title"], "text": record["text"]})
+            for record in read_jsonl(data / "medquad" / "medquad.jsonl.gz")
         ],
         "corpus": [original("corpus", document_record(document), own_company_name(document)) for document in documents],
     }
