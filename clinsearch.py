@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from search.embedded.index_format import current_generation_name, default_index_dir
 from search.errors import ClinsearchError
@@ -59,13 +60,37 @@ def main() -> None:
     help="Write the shards as tasks on the Ray cluster whose head is at ADDRESS (host:port); "
     "INDEX must be a path every node can write. Needs clinsearch[cluster].",
 )
+@click.option(
+    "--add",
+    "added",
+    type=click.Path(exists=True, path_type=Path),
+    help="Add the documents in this file or folder to the current index (replacing those of the same id) "
+    "without reading CORPUS: seconds, however large the index. Add them to CORPUS too, for the next full reindex.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-def reindex(corpus: Path, index_dir: Path, shards: int | None, ray_address: str | None, quiet: bool) -> None:
-    """Build a new index generation from CORPUS and switch to it atomically."""
+@click.pass_context
+def reindex(
+    context: click.Context,
+    corpus: Path,
+    index_dir: Path,
+    shards: int | None,
+    ray_address: str | None,
+    added: Path | None,
+    quiet: bool,
+) -> None:
+    """Build a new index generation from CORPUS (or add documents to the current one) and switch to it atomically."""
+    from indexer.additions import add_documents
     from indexer.build import reindex as build
 
+    if added and (shards or ray_address or context.get_parameter_source("corpus") != ParameterSource.DEFAULT):
+        raise click.UsageError("--add extends the current index as it is: give it without --corpus, --shards or --ray.")
     with _stopped_cleanly_by_signals(index_dir):
-        report = _translated(build, corpus, index_dir, show_progress=not quiet, shards=shards, ray_address=ray_address)
+        if added:
+            report = _translated(add_documents, added, index_dir, show_progress=not quiet)
+        else:
+            report = _translated(
+                build, corpus, index_dir, show_progress=not quiet, shards=shards, ray_address=ray_address
+            )
     for problem in report.problems:
         click.secho(f"skipped {problem}", fg="yellow", err=True)
     how = (

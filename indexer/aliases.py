@@ -40,3 +40,14 @@ def mine_aliases(documents: Iterable[Document]) -> list[dict]:
                 continue
             pairs.setdefault((name.lower(), code.upper()), document.doc_id)
     return [{"names": [name, code], "doc_id": doc_id} for (name, code), doc_id in sorted(pairs.items())]
+
+
+def extended_aliases(held: list[dict], removed_doc_ids: set[str], added: list[Document]) -> list[dict]:
+    """``held`` (what ``mine_aliases`` found in a generation) less the pairs first found in a
+    removed document, plus ``added``'s pairs not held yet, in ``mine_aliases``' order: what mining
+    the kept documents, then the added ones, finds, except for a pair a removed document and a
+    kept one share (it goes, until a full reindex mines the kept one again)."""
+    pairs = {tuple(entry["names"]): entry["doc_id"] for entry in held if entry["doc_id"] not in removed_doc_ids}
+    for entry in mine_aliases(added):
+        pairs.setdefault(tuple(entry["names"]), entry["doc_id"])
+    return [{"names": list(names), "doc_id": doc_id} for names, doc_id in sorted(pairs.items())]

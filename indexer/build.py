@@ -23,7 +23,7 @@ import numpy as np
 from tqdm import tqdm
 
 from indexer import chunking
-from indexer.aliases import mine_aliases
+from indexer.aliases import extended_aliases, mine_aliases
 from indexer.changes import Changes
 from indexer.chunking import chunk_body
 from indexer.documents import Document, Problem, load_corpus, read_corpus
@@ -40,6 +40,7 @@ from indexer.generations import (
 )
 from indexer.keyword import write_keyword_index, write_keyword_postings
 from indexer.vectors import embed, previous_vectors, text_hash
+from search.aliases import read_mined_entries
 from search.embedded import approximate, store
 from search.embedded.index_format import (
     GRAPH_FILE,
@@ -146,7 +147,8 @@ def reindex(
                     parts = [ShardPart(write_shard(job, encoder_of, show_progress)) for job in jobs]
                 built = Built.combined([part.built for part in parts]) if shards > 1 else parts[0].built
                 extra = {"shards": [shard_name(number) for number in range(shards)]} if shards > 1 else {}
-                _write_manifest(generation_dir, model_name, documents, problems, Path(corpus), built, extra)
+                hashes = {document.doc_id: document.content_hash for document in documents}
+                write_build_manifest(generation_dir, model_name, hashes, problems, Path(corpus), built, extra)
             except BaseException:  # KeyboardInterrupt too: the CLI turns SIGTERM into one
                 shutil.rmtree(generation_dir, ignore_errors=True)
                 raise
@@ -234,14 +236,15 @@ def write_shard(job: ShardJob, encoder_of, show_progress: bool) -> "Built":
     cache = previous_vectors(job.vectors_from, job.changes.model_name)
     built = _write_generation(job.directory, job.changes, cache, job.groups, encoder_of, show_progress)
     if job.sharded:
-        _write_manifest(job.directory, job.changes.model_name, job.changes.documents, [], None, built)
+        write_build_manifest(job.directory, job.changes.model_name, job.changes.document_hashes(), [], None, built)
     return built
 
 
-def corpus_fingerprint(documents: list[Document]) -> str:
-    """Changes whenever any document is added, removed or changed."""
+def corpus_fingerprint(hashes: dict[str, str]) -> str:
+    """Changes whenever any document is added, removed or changed; ``hashes``: each document's
+    content hash by doc_id."""
     digest = hashlib.sha256()
-    for doc_id, content_hash in sorted((document.doc_id, document.content_hash) for document in documents):
+    for doc_id, content_hash in sorted(hashes.items()):
         digest.update(f"{doc_id}\x1f{content_hash}\n".encode())
     return digest.hexdigest()
 
@@ -259,7 +262,7 @@ def is_up_to_date(corpus: Path, index_dir: Path) -> bool:
     return (
         manifest.get("model") == configured_model_name()
         and manifest.get("chunking") == chunking.SETTINGS
-        and manifest.get("corpus_fingerprint") == corpus_fingerprint(documents)
+        and manifest.get("corpus_fingerprint") == corpus_fingerprint({d.doc_id: d.content_hash for d in documents})
         and manifest.get("extraction") == extraction_fingerprint()
         and all(
             shard.manifest.get("graph", False) == approximate.wanted(shard.manifest.get("chunk_rows", 0))
@@ -281,6 +284,22 @@ class Built:
     mined_aliases: int
     vocabulary: set[str]  # distinct plain words, for spelling suggestions
     graph: bool  # an HNSW graph of the vectors was written (search.embedded.approximate)
+
+    @staticmethod
+    def held(generation: Generation) -> "Built":
+        """What a written generation (or shard) holds, as if it had just been written again."""
+        manifest = generation.manifest
+        return Built(
+            manifest["chunk_rows"],
+            manifest["chunks"],
+            manifest["dimension"],
+            0,
+            0,
+            _group_ids(generation.store_path),
+            manifest["mined_aliases"],
+            set(read_vocabulary(generation)),
+            manifest["graph"],
+        )
 
     @staticmethod
     def combined(parts: list["Built"]) -> "Built":
@@ -309,8 +328,9 @@ def _write_generation(
     """Start from the base generation's files (or from nothing), delete the removed documents,
     add the new ones. Their keyword rows are analysed and written on a second thread while this
     one embeds their passages: the model runs outside Python's lock, so the two overlap.
-    ``cache``: vectors already encoded, by text hash; ``groups``: the corpus's near-duplicate
-    groups (``indexer.duplicates``)."""
+    ``cache``: vectors already encoded, by text hash; ``groups``: the near-duplicate group of
+    every document of the corpus (``indexer.duplicates``), or, when adding, of the added
+    documents and of the kept ones whose group changed."""
     base = changes.base
     rows = base.manifest["chunk_rows"] if base else 0
     added_chunks = chunk_rows(changes.added, first_id=rows)
@@ -337,7 +357,13 @@ def _write_generation(
     if graph:
         approximate.build(matrix, base.graph_path if base else None, generation_dir / GRAPH_FILE, show_progress)
     _update_store(generation_dir / STORE_FILE, changes, added_chunks, entities, groups)
-    mined = mine_aliases(changes.documents)
+    mined = (
+        mine_aliases(changes.documents)
+        if changes.documents is not None
+        else extended_aliases(
+            read_mined_entries(base.path / MINED_ALIASES_FILE), set(changes.removed_doc_ids), changes.added
+        )
+    )
     (generation_dir / MINED_ALIASES_FILE).write_text(json.dumps(mined, indent=1, ensure_ascii=False))
     vocabulary = _vocabulary(changes)
     (generation_dir / VOCABULARY_FILE).write_text(json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8")
@@ -348,11 +374,16 @@ def _write_generation(
         int(matrix.shape[1]),
         len(added_chunks),
         encoded,
-        {groups[document.doc_id] for document in changes.documents},
+        _group_ids(generation_dir / STORE_FILE),
         len(mined),
         set(vocabulary),
         graph,
     )
+
+
+def _group_ids(store_path: Path) -> set[str]:
+    with contextlib.closing(store.open_read_only(store_path)) as connection:
+        return store.group_ids(connection)
 
 
 def _write_keyword_rows(
@@ -403,36 +434,36 @@ def _extended_matrix(base: Generation | None, fresh: np.ndarray, removed_rows: l
     return matrix
 
 
-def _write_manifest(
+def write_build_manifest(
     generation_dir: Path,
     model_name: str,
-    documents: list[Document],
+    hashes: dict[str, str],
     problems: list[Problem],
     corpus: Path | None,
     built: Built,
     extra: dict | None = None,
 ) -> None:
-    """``corpus``: None for a shard's manifest (its generation's names the corpus); ``extra``:
-    fields only some manifests have."""
+    """``hashes``: each document's content hash by doc_id; ``corpus``: None for a shard's
+    manifest (its generation's names the corpus); ``extra``: fields only some manifests have."""
     write_manifest(
         generation_dir,
         {
             **(extra or {}),
             "model": model_name,
             "dimension": built.dimension,
-            "documents": len(documents),
+            "documents": len(hashes),
             "chunks": built.live_chunks,
             "chunk_rows": built.rows,
             "graph": built.graph,
             "corpus": str(corpus.resolve()) if corpus else None,
-            "corpus_fingerprint": corpus_fingerprint(documents),
+            "corpus_fingerprint": corpus_fingerprint(hashes),
             "chunking": chunking.SETTINGS,
             "extraction": extraction_fingerprint(),
             "mined_aliases": built.mined_aliases,
             "duplicate_groups": len(built.duplicate_groups),
             "vocabulary": len(built.vocabulary),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "document_hashes": {document.doc_id: document.content_hash for document in documents},
+            "document_hashes": hashes,
             "problems": [str(problem) for problem in problems],
         },
     )
@@ -476,7 +507,7 @@ def _update_store(
         regrouped = [
             (groups[doc_id], doc_id)
             for doc_id, group_id in connection.execute("SELECT doc_id, group_id FROM documents")
-            if groups[doc_id] != group_id
+            if groups.get(doc_id, group_id) != group_id
         ]
         connection.executemany("UPDATE documents SET group_id = ? WHERE doc_id = ?", regrouped)
         _insert_rows(connection, "documents", [_document_row(d, entities, groups) for d in changes.added])

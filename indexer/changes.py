@@ -18,6 +18,7 @@ from indexer.entities import extraction_fingerprint
 from indexer.keyword import segment_count
 from search.embedded import store
 from search.embedded.index_format import FORMAT_VERSION, Generation
+from search.errors import ClinsearchError
 
 MAX_DELETED_SHARE = 0.2
 MAX_SEGMENTS = 8
@@ -27,7 +28,7 @@ MAX_SEGMENTS = 8
 class Changes:
     """The corpus now, the generation to extend (None: build from nothing), and the difference."""
 
-    documents: list[Document]
+    documents: list[Document] | None  # None: documents added to ``base``, its others kept (``adding``)
     model_name: str
     base: Generation | None
     added: list[Document]  # new or changed documents
@@ -51,6 +52,34 @@ class Changes:
             return rebuild
         return cls(documents, model_name, previous, added, removed, removed_chunks)
 
+    @classmethod
+    def adding(cls, base: Generation, documents: list[Document], model_name: str) -> "Changes":
+        """``documents`` added to ``base``, each replacing the document of its id there, if any
+        (an unchanged one is left alone); ``base``'s other documents are kept.
+
+        Raises:
+            ClinsearchError: ``base`` was written with another format, model, chunking or
+                extraction: only a full reindex can bring it up to date."""
+        if not _extendable(base, model_name):
+            raise ClinsearchError(
+                f"{base.path} was built with another format, model, chunking or extraction; "
+                "run a full reindex (--corpus) before adding documents to it."
+            )
+        held = base.manifest["document_hashes"]
+        added = [document for document in documents if held.get(document.doc_id) != document.content_hash]
+        removed = [document.doc_id for document in added if document.doc_id in held]
+        return cls(None, model_name, base, added, removed, _chunk_ids(base, removed))
+
+    def document_hashes(self) -> dict[str, str]:
+        """Each document's content hash once the changes are made."""
+        if self.documents is not None:
+            return {document.doc_id: document.content_hash for document in self.documents}
+        removed = set(self.removed_doc_ids)
+        kept = {
+            doc_id: hashed for doc_id, hashed in self.base.manifest["document_hashes"].items() if doc_id not in removed
+        }
+        return kept | {document.doc_id: document.content_hash for document in self.added}
+
 
 def _extendable(previous: Generation | None, model_name: str) -> bool:
     if previous is None:
@@ -71,4 +100,3 @@ def _chunk_ids(generation: Generation, doc_ids: list[str]) -> list[int]:
     with contextlib.closing(store.open_read_only(generation.store_path)) as connection:
         rows = connection.execute(f"SELECT chunk_id FROM chunks WHERE doc_id IN ({marks})", doc_ids).fetchall()
     return [chunk_id for (chunk_id,) in rows]
-

@@ -31,10 +31,13 @@ def read_alias_file(path: Path = ALIASES_FILE) -> list[list[str]]:
 
 
 def read_mined_aliases(path: Path) -> list[list[str]]:
-    """Groups mined from a corpus (``[{"names": [...], "doc_id": ...}, ...]``); none if absent."""
-    if not path.is_file():
-        return []
-    return [entry["names"] for entry in json.loads(path.read_text(encoding="utf-8"))]
+    """Groups mined from a corpus; none if absent."""
+    return [entry["names"] for entry in read_mined_entries(path)]
+
+
+def read_mined_entries(path: Path) -> list[dict]:
+    """What ``indexer.aliases.mine_aliases`` wrote at ``path``: ``[{"names": [...], "doc_id": ...}, ...]``."""
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
 
 
 class AliasTable:

@@ -116,3 +116,25 @@ def table_rows(connection: sqlite3.Connection) -> list[sqlite3.Row]:
 def chunk_owners(connection: sqlite3.Connection) -> list[tuple[int, str]]:
     """Every live chunk's id and document."""
     return connection.execute("SELECT chunk_id, doc_id FROM chunks").fetchall()
+
+
+def group_ids(connection: sqlite3.Connection) -> set[str]:
+    """The near-duplicate groups the documents belong to."""
+    return {group_id for (group_id,) in connection.execute("SELECT DISTINCT group_id FROM documents")}
+
+
+def dated_between(connection: sqlite3.Connection, first: str, last: str) -> list[sqlite3.Row]:
+    """Every column of the documents dated from ``first`` to ``last`` (ISO days), body included:
+    the stored announcements a new one could retell (``indexer.additions``)."""
+    return connection.execute("SELECT * FROM documents WHERE date BETWEEN ? AND ?", (first, last)).fetchall()
+
+
+def documents_where(connection: sqlite3.Connection, column: str, values: list[str]) -> list[sqlite3.Row]:
+    """Every column, body included, of the documents whose ``column`` (``doc_id`` or
+    ``group_id``) is one of ``values``."""
+    if column not in ("doc_id", "group_id"):
+        raise ValueError(f"documents are looked up by doc_id or group_id, not {column!r}")
+    if not values:
+        return []
+    marks = ",".join("?" * len(values))
+    return connection.execute(f"SELECT * FROM documents WHERE {column} IN ({marks})", values).fetchall()
