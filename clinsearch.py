@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import click
-from click.core import ParameterSource
 
 from search.embedded.index_format import current_generation_name, default_index_dir
 from search.errors import ClinsearchError
@@ -42,9 +41,8 @@ def main() -> None:
 @click.option(
     "--corpus",
     type=click.Path(exists=True, path_type=Path),
-    default=Path("corpus"),
-    show_default=True,
-    help="Folder or file of documents (.md .txt .html .json .jsonl .csv; .json .jsonl .csv also gzipped).",
+    help="Folder or file of documents (.md .txt .html .json .jsonl .csv; .json .jsonl .csv also gzipped). "
+    "[default: corpus]",
 )
 @index_option
 @click.option(
@@ -68,10 +66,8 @@ def main() -> None:
     "without reading CORPUS: seconds, however large the index. Add them to CORPUS too, for the next full reindex.",
 )
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-@click.pass_context
 def reindex(
-    context: click.Context,
-    corpus: Path,
+    corpus: Path | None,
     index_dir: Path,
     shards: int | None,
     ray_address: str | None,
@@ -82,8 +78,12 @@ def reindex(
     from indexer.additions import add_documents
     from indexer.build import reindex as build
 
-    if added and (shards or ray_address or context.get_parameter_source("corpus") != ParameterSource.DEFAULT):
+    if added and (shards or ray_address or corpus):
         raise click.UsageError("--add extends the current index as it is: give it without --corpus, --shards or --ray.")
+    if not added and corpus is None:
+        corpus = Path("corpus")
+        if not corpus.exists():
+            raise click.BadParameter("Path 'corpus' does not exist; give --corpus DIR|FILE.", param_hint="'--corpus'")
     with _stopped_cleanly_by_signals(index_dir):
         if added:
             report = _translated(add_documents, added, index_dir, show_progress=not quiet)
@@ -112,6 +112,8 @@ def reindex(
         click.echo(line)
     if report.problems:
         click.echo(f"{len(report.problems)} file(s) or record(s) skipped; see the messages above.")
+    if report.advice:
+        click.secho(report.advice, fg="yellow")
     index_flag = "" if index_dir == default_index_dir() else f" --index {index_dir}"
     click.echo(f'Try: clinsearch search "{EXAMPLE_QUERY}"{index_flag}')
 

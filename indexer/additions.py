@@ -9,13 +9,17 @@ into the new generation unchanged. ``CURRENT`` then switches as after any reinde
 
 Near-duplicate groups grow as a full build would have grown them: the stored announcements an
 added one could retell (dated within ``duplicates.MAX_DAYS_APART`` days of it, in any shard),
-every member of their groups, and the documents a ``same_news_as`` header names, go through
-``duplicates.duplicate_groups`` with the added ones, their stored groups joined beforehand; a
-group is named after its earliest member, and a stored member whose group name changes is
-regrouped in the shard that holds it. What is not redone until the next full reindex: a group
-is never split (a replaced document that no longer retells its group stays in it), and a mined
-alias first found in a replaced document goes if its new version lacks it. The corpus on disk
-is not touched: put PATH's documents there too if the next full reindex is to keep them.
+the documents a ``same_news_as`` header names or is named by, and every member of their groups
+and of the groups of the documents being replaced, go through ``duplicates.duplicate_groups``
+with the added ones, the kept members of each stored group chained together beforehand. A group
+is named after its earliest member, and a stored member whose group name changes is regrouped
+in the shard that holds it (that shard's other files are linked). What waits for the next full
+reindex: a group is never split (its kept members stay together even when the replaced one was
+all that joined them), a mined alias first found in a replaced document goes if its new version
+lacks it, and the Whoosh segments and deleted passages additions pile up are not compacted (the
+report advises a reindex from the corpus past ``changes.MAX_SEGMENTS`` or
+``changes.MAX_DELETED_SHARE``). The corpus on disk is not touched: put PATH's documents there
+too if the next full reindex is to keep them.
 """
 
 import datetime
@@ -25,8 +29,17 @@ import shutil
 import time
 from pathlib import Path
 
-from indexer.build import BuildReport, Built, ShardJob, encoder_loader, shard_of, write_build_manifest, write_shard
-from indexer.changes import Changes
+from indexer.build import (
+    BuildReport,
+    Built,
+    ShardJob,
+    encoder_loader,
+    regroup_store,
+    shard_of,
+    write_build_manifest,
+    write_shard,
+)
+from indexer.changes import MAX_DELETED_SHARE, MAX_SEGMENTS, Changes
 from indexer.documents import Document, read_corpus
 from indexer.duplicates import MAX_DAYS_APART, duplicate_groups
 from indexer.failures import explained_write_errors
@@ -37,8 +50,9 @@ from indexer.generations import (
     reindex_lock,
     remove_incomplete_generations,
 )
+from indexer.keyword import segment_count
 from search.embedded import store
-from search.embedded.index_format import Generation, shard_name, switch_current
+from search.embedded.index_format import STORE_FILE, Generation, read_generation, shard_name, switch_current
 from search.encoder import ENCODERS_DIR, Encoder, configured_model_name
 from search.errors import ClinsearchError
 
@@ -52,6 +66,7 @@ def add_documents(
     Raises:
         IndexLockedError: another reindex of ``index_dir`` is running.
         IndexWriteError: the disk is full, or ``index_dir`` cannot be written.
+        ModelUnavailableError: the configured model is not on this machine.
         ClinsearchError: ``index_dir`` holds no index, it was built with another format, model,
             chunking or extraction, or ``path`` holds no readable document (nothing is switched).
     """
@@ -81,9 +96,10 @@ def add_documents(
             remove_incomplete_generations(index_dir)
             generation = next_generation_name(index_dir)
             encoder_of = encoder_loader(encoder, model_name, index_dir / ENCODERS_DIR)
-            parts = _write(index_dir / generation, current, changes, encoder_of, loaded.problems, show_progress)
+            parts = _write(index_dir / generation, current, changes, encoder_of, show_progress)
             switch_current(index_dir, generation)
             prune(index_dir)
+        advice = _compaction_advice(index_dir / generation, len(shards))
     total = Built.combined([built for built, _ in parts])
     return BuildReport(
         index_dir,
@@ -98,14 +114,16 @@ def add_documents(
         problems=loaded.problems,
         field_report=loaded.report,
         shards=len(shards),
+        advice=advice,
     )
 
 
 def _write(
-    generation_dir: Path, current: Generation, changes: list[Changes], encoder_of, problems, show_progress: bool
+    generation_dir: Path, current: Generation, changes: list[Changes], encoder_of, show_progress: bool
 ) -> list[tuple[Built, dict[str, str]]]:
-    """Write the new generation: each shard with changes extended, the others linked; then its
-    manifest. Each shard's build and document hashes. On any failure nothing is left behind."""
+    """Write the new generation: each shard given documents extended, each holding a regrouped
+    document relinked with a regrouped store, the others linked; then its manifest. Each
+    shard's build and document hashes. On any failure nothing is left behind."""
     shards = current.shards
     sharded = len(shards) > 1
     generation_dir.mkdir()
@@ -115,19 +133,19 @@ def _write(
         parts = []
         for number, (shard, change) in enumerate(zip(shards, changes, strict=True)):
             directory = generation_dir / shard_name(number) if sharded else generation_dir
-            if change.added or number in regrouped_shards:
+            if change.added:
                 built = write_shard(ShardJob(directory, change, shard, groups, sharded), encoder_of, show_progress)
                 parts.append((built, change.document_hashes()))
-            else:  # every file of a generation is written once, never changed: a link is a copy
-                shutil.copytree(shard.path, directory, copy_function=os.link)
-                parts.append((Built.held(shard), shard.manifest["document_hashes"]))
+                continue
+            regrouped = groups if number in regrouped_shards else {}
+            parts.append((_linked(shard, directory, regrouped, change.model_name), shard.manifest["document_hashes"]))
         hashes = {doc_id: hashed for _, part in parts for doc_id, hashed in part.items()}
         corpus = current.manifest.get("corpus")
         write_build_manifest(
             generation_dir,
             changes[0].model_name,
             hashes,
-            current.manifest.get("problems", []) + [str(problem) for problem in problems],
+            current.manifest.get("problems", []),
             Path(corpus) if corpus else None,
             Built.combined([built for built, _ in parts]),
             {"shards": current.manifest["shards"]} if sharded else {},
@@ -136,6 +154,20 @@ def _write(
         shutil.rmtree(generation_dir, ignore_errors=True)
         raise
     return parts
+
+
+def _linked(shard: Generation, directory: Path, groups: dict[str, str], model_name: str) -> Built:
+    """``shard`` linked into ``directory``: every file of a generation is written once and never
+    changed, so a link is a copy. With ``groups`` (some of its documents regrouped) the store
+    is copied instead and takes the new group names, and the shard gets a manifest of its own."""
+    shutil.copytree(shard.path, directory, copy_function=os.link)
+    linked = Generation(directory, shard.manifest)
+    if groups:
+        (directory / STORE_FILE).unlink()
+        shutil.copy(shard.store_path, directory / STORE_FILE)
+        regroup_store(directory / STORE_FILE, groups)
+        write_build_manifest(directory, model_name, shard.manifest["document_hashes"], [], None, Built.held(linked))
+    return Built.held(linked)
 
 
 def extended_groups(shards: list[Generation], added: list[Document]) -> dict[str, str]:
@@ -150,7 +182,8 @@ def extended_groups(shards: list[Generation], added: list[Document]) -> dict[str
             for connection in connections
             for row in [
                 *(row for first, last in _windows(added) for row in store.dated_between(connection, first, last)),
-                *store.documents_where(connection, "doc_id", named),
+                *store.documents_where(connection, "doc_id", named + sorted(replaced)),
+                *(row for row in store.naming_same_news(connection) if _names_one_of(row, replaced)),
             ]
         ]
         groups = sorted({row["group_id"] for row in near})  # their members may be in any shard
@@ -163,14 +196,39 @@ def extended_groups(shards: list[Generation], added: list[Document]) -> dict[str
         for row in near + members
         if row["doc_id"] not in replaced
     }
-    pool = added + [document for document, _ in stored.values()]
-    joined = [
-        (doc_id, group_id) for doc_id, (_, group_id) in stored.items() if group_id in stored or group_id in replaced
-    ]
-    found = duplicate_groups(pool, joined)
+    found = duplicate_groups(added + [document for document, _ in stored.values()], _chained(stored))
     return {
         doc_id: group_id for doc_id, group_id in found.items() if doc_id in replaced or stored[doc_id][1] != group_id
     }
+
+
+def _chained(stored: dict[str, tuple[Document, str]]) -> list[tuple[str, str]]:
+    """Pairs that keep each stored group together: its kept members one after another. A
+    replaced member is not among them: its new version joins a group only as the rule finds it."""
+    by_group: dict[str, list[str]] = {}
+    for doc_id, (_, group_id) in stored.items():
+        by_group.setdefault(group_id, []).append(doc_id)
+    return [pair for members in by_group.values() for pair in zip(members, members[1:], strict=False)]
+
+
+def _names_one_of(row, doc_ids: set[str]) -> bool:
+    """Whether a stored document's ``same_news_as`` header names one of ``doc_ids``."""
+    return json.loads(row["metadata"]).get("same_news_as") in doc_ids
+
+
+def _compaction_advice(generation_dir: Path, shards: int) -> str:
+    """What to do when additions have piled up more Whoosh segments or deleted passages in a
+    shard than a reindex from the corpus lets stand (``indexer.changes``), which compacts them."""
+    generation = read_generation(generation_dir)
+    for shard in generation.shards:
+        manifest = shard.manifest
+        deleted = manifest["chunk_rows"] - manifest["chunks"]
+        if segment_count(shard.keyword_dir) >= MAX_SEGMENTS or deleted > MAX_DELETED_SHARE * manifest["chunk_rows"]:
+            return (
+                f"Additions have left {'a shard of ' if shards > 1 else ''}the index with many segments or deleted "
+                "passages; a reindex from the corpus (--corpus) compacts it."
+            )
+    return ""
 
 
 def _windows(documents: list[Document]) -> list[tuple[str, str]]:

@@ -79,6 +79,7 @@ class BuildReport:
     field_report: FieldReport = field(default_factory=FieldReport)  # fields read under other names, or missing
     shards: int = 1
     parts: list = field(default_factory=list)  # ShardPart of each shard, when written on a Ray cluster
+    advice: str = ""  # what to run next, when something is worth doing
 
 
 @dataclass
@@ -504,14 +505,25 @@ def _update_store(
         marks = ",".join("?" * len(changes.removed_doc_ids))
         connection.execute(f"DELETE FROM chunks WHERE doc_id IN ({marks})", changes.removed_doc_ids)
         connection.execute(f"DELETE FROM documents WHERE doc_id IN ({marks})", changes.removed_doc_ids)
-        regrouped = [
-            (groups[doc_id], doc_id)
-            for doc_id, group_id in connection.execute("SELECT doc_id, group_id FROM documents")
-            if groups.get(doc_id, group_id) != group_id
-        ]
-        connection.executemany("UPDATE documents SET group_id = ? WHERE doc_id = ?", regrouped)
+        _regroup(connection, groups)
         _insert_rows(connection, "documents", [_document_row(d, entities, groups) for d in changes.added])
         _insert_rows(connection, "chunks", [_chunk_row(c) for c in added_chunks])
+
+
+def regroup_store(path: Path, groups: dict[str, str]) -> None:
+    """Give the documents of the store at ``path`` that ``groups`` names their group there."""
+    with contextlib.closing(store.open_for_writing(path)) as connection, connection:
+        _regroup(connection, groups)
+
+
+def _regroup(connection: sqlite3.Connection, groups: dict[str, str]) -> None:
+    """``groups``: the group of every document, or (adding) of those whose group changed."""
+    regrouped = [
+        (groups[doc_id], doc_id)
+        for doc_id, group_id in connection.execute("SELECT doc_id, group_id FROM documents")
+        if groups.get(doc_id, group_id) != group_id
+    ]
+    connection.executemany("UPDATE documents SET group_id = ? WHERE doc_id = ?", regrouped)
 
 
 def _insert_rows(connection: sqlite3.Connection, table: str, rows: list[dict]) -> None:

@@ -13,6 +13,7 @@ from conftest import ROOT
 
 from indexer.additions import add_documents
 from indexer.build import reindex, shard_of
+from indexer.changes import MAX_SEGMENTS
 from search.embedded.index_format import open_generation
 from search.errors import ClinsearchError
 from search.pipeline import Searcher
@@ -132,3 +133,42 @@ def test_adding_a_changed_release_replaces_it_and_an_unchanged_one_changes_nothi
 def test_adding_to_a_folder_without_an_index_says_what_to_do_first(globenewswire_dataset, tmp_path):
     with pytest.raises(ClinsearchError, match="no index to add to; build one first"):
         add_documents(globenewswire_dataset / "corpus.jsonl", tmp_path / "empty", show_progress=False)
+
+
+def release(doc_id: str, date: str, text: str) -> str:
+    return json.dumps({"_id": doc_id, "title": f"Acme news {doc_id}", "text": text, "date": date, "company": "Acme"})
+
+
+READOUT = " ".join(f"Acme reported that cohort {n} of the AC-1 trial met its primary endpoint." for n in range(12))
+FILING = " ".join(f"Acme filed module {n} of the AC-2 marketing application with the agency." for n in range(12))
+
+
+def test_a_replaced_first_version_that_now_retells_other_news_leaves_its_old_group_named_anew(tmp_path):
+    """R and B are one news item (named after R, the earlier); R replaced by a retelling of Q:
+    R joins Q's group, and B, alone now, is its own group, as an index built from nothing has it."""
+    before = [release("Q", "2026-03-01", FILING), release("R", "2026-01-01", READOUT)]
+    before.append(release("B", "2026-01-02", READOUT + " Details follow."))
+    replacement = release("R", "2026-03-01", FILING + " Correction.")
+    (tmp_path / "before.jsonl").write_text("\n".join(before) + "\n", encoding="utf-8")
+    (tmp_path / "replacement.jsonl").write_text(replacement + "\n", encoding="utf-8")
+    (tmp_path / "after.jsonl").write_text("\n".join([before[0], replacement, before[2]]) + "\n", encoding="utf-8")
+    reindex(tmp_path / "before.jsonl", tmp_path / "added", show_progress=False)
+    assert Searcher(tmp_path / "added").current().table.group_of == {"Q": "Q", "R": "R", "B": "R"}
+    add_documents(tmp_path / "replacement.jsonl", tmp_path / "added", show_progress=False)
+    reindex(tmp_path / "after.jsonl", tmp_path / "built", show_progress=False)
+    built = Searcher(tmp_path / "built").current().table.group_of
+    assert built == {"Q": "Q", "R": "Q", "B": "B"}
+    assert Searcher(tmp_path / "added").current().table.group_of == built
+
+
+def test_additions_that_pile_up_segments_advise_a_reindex_from_the_corpus(tmp_path):
+    (tmp_path / "first.jsonl").write_text(release("A0", "2026-01-01", READOUT) + "\n", encoding="utf-8")
+    reindex(tmp_path / "first.jsonl", tmp_path / "index", show_progress=False)
+    advice = []
+    for number in range(1, MAX_SEGMENTS + 1):
+        added = tmp_path / f"added-{number}.jsonl"
+        added.write_text(
+            release(f"A{number}", f"2026-02-{number:02d}", f"{FILING} Part {number}.") + "\n", encoding="utf-8"
+        )
+        advice.append(add_documents(added, tmp_path / "index", show_progress=False).advice)
+    assert advice[0] == "" and "a reindex from the corpus (--corpus) compacts it" in advice[-1]

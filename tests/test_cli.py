@@ -63,13 +63,14 @@ def test_reindex_of_a_missing_corpus_is_a_usage_error(runner, tmp_path):
     assert result.exit_code == 2 and "does not exist" in result.output
 
 
-def test_reindex_add_indexes_a_new_file_and_refuses_a_corpus_beside_it(runner, tmp_path):
+def test_reindex_add_indexes_a_new_file_and_refuses_a_corpus_beside_it(runner, tmp_path, monkeypatch):
     docs, new, index = tmp_path / "docs", tmp_path / "new", str(tmp_path / "ix")
     write(docs, "one.md", "---\ntitle: Acme AC-1 approved\ndate: 2026-01-05\n---\nThe FDA approved AC-1.\n")
     write(new, "two.md", "---\ntitle: Acme AC-2 cleared\ndate: 2026-02-05\n---\nThe FDA cleared the AC-2 IND.\n")
     assert runner.invoke(main, ["reindex", "--corpus", str(docs), "--index", index, "--quiet"]).exit_code == 0
     both = runner.invoke(main, ["reindex", "--corpus", str(docs), "--add", str(new), "--index", index])
     assert both.exit_code == 2 and "without --corpus" in both.output
+    monkeypatch.chdir(tmp_path)  # no ./corpus here: --add does not need one
     result = runner.invoke(main, ["reindex", "--add", str(new), "--index", index, "--quiet"])
     assert result.exit_code == 0, result.output
     assert "Indexed 2 documents as 2 passages" in result.output and "1 new or changed" in result.output

@@ -138,3 +138,9 @@ def documents_where(connection: sqlite3.Connection, column: str, values: list[st
         return []
     marks = ",".join("?" * len(values))
     return connection.execute(f"SELECT * FROM documents WHERE {column} IN ({marks})", values).fetchall()
+
+
+def naming_same_news(connection: sqlite3.Connection) -> list[sqlite3.Row]:
+    """Every column of the documents whose header has a ``same_news_as`` field (and of a few
+    whose metadata merely mentions it: the caller reads the header)."""
+    return connection.execute("SELECT * FROM documents WHERE metadata LIKE '%\"same_news_as\"%'").fetchall()
