@@ -21,8 +21,9 @@ class QueryError(ClinsearchError):
     """Raised when a search request has a bad parameter (empty query, unknown mode, bad k)."""
 
 
-class DocumentNotFoundError(ClinsearchError):
-    """Raised when a document id is not in the index."""
+class NotFoundError(ClinsearchError):
+    """Raised when what a request names is not in the index: a document id, a drug no
+    announcement names."""
 
 
 class IndexWriteError(ClinsearchError):

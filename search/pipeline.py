@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from search.errors import DocumentNotFoundError, QueryError
+from search.errors import NotFoundError, QueryError
 from search.facets import counts, value_key
 from search.fusion import (
     EMPTY,
@@ -220,12 +220,12 @@ class Searcher:
         and the other announcements about its drugs in date order.
 
         Raises:
-            DocumentNotFoundError: the index holds no document ``doc_id``.
+            NotFoundError: the index holds no document ``doc_id``.
         """
         opened = self.current()
         document = opened.shard.document(doc_id)
         if document is None:
-            raise DocumentNotFoundError(f"No announcement with id {doc_id!r} in this index.")
+            raise NotFoundError(f"No announcement with id {doc_id!r} in this index.")
         terms = parse(query, None).terms if query.strip() else set()
         document["highlights"] = highlight_spans(document["body"], terms)
         document["matched_chunk"] = chunk_id if any(c["chunk_id"] == chunk_id for c in document["chunks"]) else None

@@ -111,6 +111,14 @@ def test_a_bad_programme_name_is_a_json_400(client):
     assert response.status_code == 400 and set(response.get_json()) == {"error", "status"}
 
 
+def test_a_drug_no_announcement_names_is_a_404_that_says_what_to_try(client):
+    response = client.get("/api/programmes/NOPE-404")
+    assert response.status_code == 404
+    assert response.get_json()["error"].startswith("No announcement names NOPE-404; try its code or its name")
+    page = client.get("/programmes/NOPE-404")
+    assert page.status_code == 404 and "No announcement names NOPE-404" in page.get_data(as_text=True)
+
+
 def test_a_programme_timeline_is_found_by_code_spelling_or_name(client):
     by_code = client.get("/api/programmes/NTLA-2002").get_json()["announcements"]
     assert len(by_code) >= 5

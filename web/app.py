@@ -8,7 +8,7 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from search.embedded.index_format import default_index_dir
-from search.errors import ClinsearchError, DocumentNotFoundError, QueryError, cluster_extra_missing
+from search.errors import ClinsearchError, NotFoundError, QueryError, cluster_extra_missing
 from search.links import web_link
 from search.pipeline import Searcher
 from web import views
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 MACHINE_PATHS = ("/healthz", "/openapi.json", "/feed", "/export.csv", "/export.jsonl")
 
 # The errors a request itself causes, and the status each is answered with; the views let them raise.
-REQUEST_ERROR_STATUS = {QueryError: 400, DocumentNotFoundError: 404}
+REQUEST_ERROR_STATUS = {QueryError: 400, NotFoundError: 404}
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -81,7 +81,10 @@ def search_parameters() -> list[dict]:
 
 def openapi_spec() -> dict:
     bad_request = {"description": "a bad parameter", "content": {"application/json": {"schema": ERROR}}}
-    not_found = {"description": "no such document", "content": {"application/json": {"schema": ERROR}}}
+    not_found = {
+        "description": "no such document, or no announcement names the drug",
+        "content": {"application/json": {"schema": ERROR}},
+    }
     return {
         "openapi": "3.1.0",
         "info": {"title": "clinsearch", "version": "1", "description": "Search clinical-development announcements."},
@@ -127,7 +130,7 @@ def openapi_spec() -> dict:
                             },
                         }
                     ],
-                    "responses": {"200": _json("Programme"), "400": bad_request},
+                    "responses": {"200": _json("Programme"), "400": bad_request, "404": not_found},
                 }
             },
             "/feed": {

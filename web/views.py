@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 
 from search.entities import REGULATORS
-from search.errors import QueryError
+from search.errors import NotFoundError, QueryError
 from search.facets import EVENT_LABELS, FILTER_FACETS
 from search.request import MODES, SEARCH_PARAMETERS, SORTS, DocumentRequest, SearchRequest
 from web import exports
@@ -34,7 +34,7 @@ def document_data(doc_id: str, params) -> dict:
     """One announcement, as the document page and ``/api/documents/<id>`` show it.
 
     Raises:
-        DocumentNotFoundError: no such id.
+        NotFoundError: no such id.
         QueryError: ``chunk`` is not a whole number, or ``q`` is too long.
     """
     wanted = DocumentRequest.from_params(params)
@@ -127,7 +127,10 @@ def document_page(doc_id: str):
 
 @blueprint.get("/programmes/<path:name>")
 def programme_page(name: str):
-    return render_template("programme.html", programme=_searcher().programme(name), event_labels=EVENT_LABELS)
+    """A drug's timeline; a 404 (with the page's advice) when no announcement names it."""
+    programme = _searcher().programme(name)
+    page = render_template("programme.html", programme=programme, event_labels=EVENT_LABELS)
+    return page, 200 if programme["announcements"] else 404
 
 
 @blueprint.get("/feed")
@@ -176,7 +179,14 @@ def api_document(doc_id: str):
 
 @blueprint.get("/api/programmes/<path:name>")
 def api_programme(name: str):
-    return jsonify(_searcher().programme(name))
+    """Raises:
+    NotFoundError: no announcement names the drug (a 404)."""
+    programme = _searcher().programme(name)
+    if not programme["announcements"]:
+        raise NotFoundError(
+            f"No announcement names {programme['name']}; try its code or its name (ICP-723 or zoleretinib)."
+        )
+    return jsonify(programme)
 
 
 @blueprint.get("/openapi.json")
