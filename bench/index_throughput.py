@@ -1,7 +1,7 @@
 """Indexing throughput against the model's own: how close a reindex comes to raw encoding speed.
 
     python bench/index_throughput.py CORPUS [--rounds 1] [--json out.json] [--stand-in WORDS]
-                                    [--shards N] [--ray HOST:PORT] [--index DIR]
+                                    [--shards N] [--ray HOST:PORT] [--index DIR] [--add]
 
 In one process, on the same passages: the configured encoder's raw ``encode`` throughput
 (passages per second, longest first in batches, as the indexer feeds it), then a whole reindex
@@ -16,7 +16,8 @@ most ``RAW_SAMPLE`` passages (a million passages would take most of an hour to e
 
 ``--shards N`` and ``--ray HOST:PORT`` build as ``clinsearch reindex --shards N --ray`` does: the
 way past one process's memory and one core (the million-passage run: 4 shards, written two at a
-time by the tasks of a one-node, two-CPU cluster).
+time by the tasks of a one-node, two-CPU cluster). ``--add`` adds CORPUS's documents to the
+index already at ``--index`` (``reindex --add``) instead, and times that.
 """
 
 import argparse
@@ -27,6 +28,7 @@ from pathlib import Path
 
 from measure import peak_rss_mb, record, table
 
+from indexer.additions import add_documents
 from indexer.build import chunk_rows, reindex
 from indexer.documents import load_corpus
 from indexer.vectors import BATCH_SIZE
@@ -69,12 +71,16 @@ def main() -> None:
     arguments.add_argument("--index", type=Path, help="build here and keep it [default: a temporary directory]")
     arguments.add_argument("--shards", type=int)
     arguments.add_argument("--ray", metavar="HOST:PORT", help="write the shards as tasks on this Ray cluster")
+    arguments.add_argument("--add", action="store_true", help="add CORPUS to the index at --index instead")
     arguments.add_argument("--json", type=Path)
     options = arguments.parse_args()
     with tempfile.TemporaryDirectory(prefix="clinsearch-bench-") as scratch:
         encoder = get_encoder(configured_model_name(), Path(scratch) / "encoders")
         if options.stand_in:
             encoder = FirstWordsEncoder(encoder, options.stand_in, Path(scratch) / "encoders")
+        if options.add:
+            timed_addition(options, encoder)
+            return
         documents, _ = load_corpus(options.corpus)
         texts = [row.embedded_text for row in chunk_rows(documents, first_id=0)]
         encoder.encode(texts[:BATCH_SIZE])  # warm-up
@@ -110,6 +116,18 @@ def main() -> None:
     if options.stand_in:
         print(f"(vectors from a stand-in: {results['stand_in']})")
     record(options.json, "index_throughput", results)
+
+
+def timed_addition(options: argparse.Namespace, encoder: Encoder) -> None:
+    report = add_documents(options.corpus, options.index, False, encoder)
+    added = report.encoded + report.reused
+    print(
+        f"Added {report.changed:,} documents ({added:,} passages) in {report.seconds:.1f} s, "
+        f"{added / report.seconds:.1f} passages/s; the index holds {report.chunks:,} passages in {report.shards} shards"
+    )
+    results = {"corpus": str(options.corpus), "documents": report.changed, "passages": added}
+    results |= {"seconds": round(report.seconds, 1), "index_passages": report.chunks, "peak_rss_mb": peak_rss_mb()}
+    record(options.json, "index_additions", results)
 
 
 def encode_seconds(encoder: Encoder, texts: list[str]) -> float:

@@ -135,6 +135,16 @@ def read_jsonl(path: Path) -> list[dict]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
+def unique_ids(records: list[dict]) -> Iterator[tuple[str, dict]]:
+    """Each record with an id of its own: MedQuAD gives 16,407 answers 12,133 ids (a question
+    asked of several sources), and the reader keeps only the first document of an id. A later
+    one gets ``~2``, ``~3`` … after its id."""
+    seen: Counter = Counter()
+    for record in records:
+        seen[record["_id"]] += 1
+        yield (record["_id"] if seen[record["_id"]] == 1 else f"{record['_id']}~{seen[record['_id']]}"), record
+
+
 def registry_record(record: dict) -> dict:
     """A ClinicalTrials.gov study with its header at the top and its date as a day (the registry
     writes "November 2, 1999", now and then "November 1999")."""
@@ -246,8 +256,8 @@ def read_originals(data: Path) -> dict[str, list[Original]]:
             for record in read_jsonl(data / "clinicaltrials" / "ctgov-subset.jsonl.gz")
         ],
         "medquad": [
-            original("medquad", {"_id": record["_id"], "title": record["title"], "text": record["text"]})
-            for record in read_jsonl(data / "medquad" / "medquad.jsonl.gz")
+            original("medquad", {"_id": doc_id, "title": record["title"], "text": record["text"]})
+            for doc_id, record in unique_ids(read_jsonl(data / "medquad" / "medquad.jsonl.gz"))
         ],
         "corpus": [original("corpus", document_record(document), own_company_name(document)) for document in documents],
     }
