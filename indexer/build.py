@@ -234,8 +234,7 @@ def shard_jobs(
 def write_shard(job: ShardJob, encoder_of, show_progress: bool) -> "Built":
     """Write one shard's files (and its manifest, when it is one of several)."""
     job.directory.mkdir(exist_ok=True)
-    cache = previous_vectors(job.vectors_from, job.changes.model_name)
-    built = _write_generation(job.directory, job.changes, cache, job.groups, encoder_of, show_progress)
+    built = _write_generation(job.directory, job.changes, job.vectors_from, job.groups, encoder_of, show_progress)
     if job.sharded:
         write_build_manifest(job.directory, job.changes.model_name, job.changes.document_hashes(), [], None, built)
     return built
@@ -284,7 +283,7 @@ class Built:
     duplicate_groups: set[str]  # the groups its documents belong to
     mined_aliases: int
     vocabulary: set[str]  # distinct plain words, for spelling suggestions
-    graph: bool  # an HNSW graph of the vectors was written (search.embedded.approximate)
+    graph_rows: int  # rows of the HNSW graph of the vectors (search.embedded.approximate); 0: none
 
     @staticmethod
     def held(generation: Generation) -> "Built":
@@ -299,7 +298,7 @@ class Built:
             _group_ids(generation.store_path),
             manifest["mined_aliases"],
             set(read_vocabulary(generation)),
-            manifest["graph"],
+            graph_rows(manifest),
         )
 
     @staticmethod
@@ -314,14 +313,14 @@ class Built:
             set().union(*(part.duplicate_groups for part in parts)),
             sum(part.mined_aliases for part in parts),
             set().union(*(part.vocabulary for part in parts)),
-            any(part.graph for part in parts),
+            sum(part.graph_rows for part in parts),
         )
 
 
 def _write_generation(
     generation_dir: Path,
     changes: Changes,
-    cache: dict[str, np.ndarray],
+    vectors_from: Generation | None,
     groups: dict[str, str],
     encoder_of,
     show_progress: bool,
@@ -329,7 +328,7 @@ def _write_generation(
     """Start from the base generation's files (or from nothing), delete the removed documents,
     add the new ones. Their keyword rows are analysed and written on a second thread while this
     one embeds their passages: the model runs outside Python's lock, so the two overlap.
-    ``cache``: vectors already encoded, by text hash; ``groups``: the near-duplicate group of
+    ``vectors_from``: a generation whose vectors of equal texts are reused; ``groups``: the near-duplicate group of
     every document of the corpus (``indexer.duplicates``), or, when adding, of the added
     documents and of the kept ones whose group changed."""
     base = changes.base
@@ -347,16 +346,19 @@ def _write_generation(
             fresh, encoded = embed(
                 [row.embedded_text for row in added_chunks],
                 encoder_of,
-                cache,
+                previous_vectors(
+                    vectors_from, changes.model_name, [text_hash(row.embedded_text) for row in added_chunks]
+                ),
                 bar.update,
             )
         entities = entities.result()
     write_keyword_postings(generation_dir, keyword_dir, Postings.load(base.path) if base else None)
     matrix = _extended_matrix(base, fresh, removed_rows=changes.removed_chunk_ids)
     np.save(generation_dir / VECTORS_FILE, matrix, allow_pickle=False)
-    graph = approximate.wanted(len(matrix))
-    if graph:
-        approximate.build(matrix, base.graph_path if base else None, generation_dir / GRAPH_FILE, show_progress)
+    rows_in_graph = 0
+    if approximate.wanted(len(matrix)):
+        base_graph, base_rows = (base.graph_path, graph_rows(base.manifest)) if base else (None, 0)
+        rows_in_graph = approximate.build(matrix, base_graph, generation_dir / GRAPH_FILE, show_progress, base_rows)
     _update_store(generation_dir / STORE_FILE, changes, added_chunks, entities, groups)
     mined = (
         mine_aliases(changes.documents)
@@ -378,8 +380,13 @@ def _write_generation(
         _group_ids(generation_dir / STORE_FILE),
         len(mined),
         set(vocabulary),
-        graph,
+        rows_in_graph,
     )
+
+
+def graph_rows(manifest: dict) -> int:
+    """The rows a generation's graph holds (before ``graph_rows`` was recorded, a graph held every row)."""
+    return manifest.get("graph_rows", manifest["chunk_rows"] if manifest.get("graph") else 0)
 
 
 def _group_ids(store_path: Path) -> set[str]:
@@ -455,7 +462,8 @@ def write_build_manifest(
             "documents": len(hashes),
             "chunks": built.live_chunks,
             "chunk_rows": built.rows,
-            "graph": built.graph,
+            "graph": built.graph_rows > 0,
+            "graph_rows": built.graph_rows,
             "corpus": str(corpus.resolve()) if corpus else None,
             "corpus_fingerprint": corpus_fingerprint(hashes),
             "chunking": chunking.SETTINGS,

@@ -58,38 +58,62 @@ def write_keyword_postings(generation_dir: Path, keyword_dir: Path, base: Postin
 
 def _field_postings(reader, leaves: list, field: str, base: Postings | None):
     """One field's sorted terms, arrays and total length: the base's postings, then those of
-    the segments in ``leaves``, each term's runs in that order (so its chunk ids ascend)."""
+    the segments in ``leaves``, each term's runs in that order (so its chunk ids ascend).
+
+    The base's postings are grouped by term in term order, and its terms keep their order among
+    all the terms, so they stay sorted: the new postings (a few, when a reindex adds a few
+    documents) are sorted alone and inserted after their term's base postings, without sorting
+    the base's millions again."""
     old = base.fields[field] if base else None
-    old_terms = list(old.term_number) if old is not None else []  # in term-number order
     runs = list(_leaf_postings(leaves, field))
-    terms = sorted(set(old_terms).union(term for term, *_ in runs))
-    number_of = {term: number for number, term in enumerate(terms)}
+    terms, number_of = _merged_terms(old, {term for term, *_ in runs})
     documents = np.zeros(len(terms), dtype=np.int64)
-    posting_terms, chunks, frequencies = [], [], []
-    if old is not None:
-        old_numbers = np.array([number_of[term] for term in old_terms], dtype=np.int64)
-        documents[old_numbers] += old.documents
-        posting_terms.append(np.repeat(old_numbers, np.diff(old.starts)))
-        chunks.append(old.chunks)
-        frequencies.append(old.frequencies)
+    counts = np.zeros(len(terms), dtype=np.int64)  # postings per term
+    new_terms, new_chunks, new_frequencies = [], [], []
     for term, ids, weights, frequency in runs:
-        documents[number_of[term]] += frequency  # Whoosh counts a term's documents per segment
-        posting_terms.append(np.full(len(ids), number_of[term]))
-        chunks.append(np.array(ids))
-        frequencies.append(np.array(weights))
-    by_term = _joined(posting_terms, np.int64)
+        number = number_of[term]
+        documents[number] += frequency  # Whoosh counts a term's documents per segment
+        counts[number] += len(ids)
+        new_terms.append(np.full(len(ids), number, dtype=np.int64))
+        new_chunks.append(np.array(ids))
+        new_frequencies.append(np.array(weights))
+    by_term = _joined(new_terms, np.int64)
     order = np.argsort(by_term, kind="stable")
+    by_term, chunks, frequencies = (
+        by_term[order],
+        _joined(new_chunks, np.int32)[order],
+        _joined(new_frequencies, np.float32)[order],
+    )
     lengths = [old.lengths] if old is not None else []
+    if old is not None:
+        old_numbers = np.fromiter(
+            (number_of[term] for term in old.term_number), dtype=np.int64, count=len(old.term_number)
+        )
+        documents[old_numbers] += old.documents
+        old_counts = np.zeros(len(terms), dtype=np.int64)
+        old_counts[old_numbers] = np.diff(old.starts)
+        counts += old_counts
+        after_base_postings = np.cumsum(old_counts)[by_term]  # where each new posting goes among the base's
+        chunks = np.insert(np.asarray(old.chunks), after_base_postings, chunks)
+        frequencies = np.insert(np.asarray(old.frequencies), after_base_postings, frequencies)
     for leaf, _offset in leaves:
         lengths.append(np.array([leaf.doc_field_length(n, field, 0) for n in range(leaf.doc_count_all())]))
     arrays = {
         "documents": documents,
-        "starts": np.concatenate([[0], np.cumsum(np.bincount(by_term, minlength=len(terms)))]).astype(np.int64),
-        "chunks": _joined(chunks, np.int32)[order],
-        "frequencies": _joined(frequencies, np.float32)[order],
+        "starts": np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+        "chunks": chunks.astype(np.int32, copy=False),
+        "frequencies": frequencies.astype(np.float32, copy=False),
         "lengths": _joined(lengths, np.float32),
     }
     return terms, arrays, reader.field_length(field)
+
+
+def _merged_terms(old, new_terms: set[str]) -> tuple[list[str], dict[str, int]]:
+    """The sorted terms of the base's postings (``old``, may be None) and ``new_terms``, and each term's number."""
+    if old is not None and all(term in old.term_number for term in new_terms):
+        return list(old.term_number), old.term_number  # no new word: the base's numbering stands
+    terms = sorted(set(old.term_number if old is not None else ()).union(new_terms))
+    return terms, {term: number for number, term in enumerate(terms)}
 
 
 def _leaf_postings(leaves: list, field: str):

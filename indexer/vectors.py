@@ -19,17 +19,18 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def previous_vectors(generation: Generation | None, model_name: str) -> dict[str, np.ndarray]:
-    """Vectors of ``generation`` (all its shards) keyed by text hash; nothing when it used
-    another model."""
-    if generation is None or generation.manifest.get("model") != model_name:
+def previous_vectors(generation: Generation | None, model_name: str, wanted: list[str]) -> dict[str, np.ndarray]:
+    """Vectors of ``generation`` (all its shards) for the text hashes ``wanted``, keyed by text
+    hash; nothing when it used another model. Only those are read: adding one document to a
+    shard of 250,000 passages needs a handful, not all of them."""
+    if generation is None or generation.manifest.get("model") != model_name or not wanted:
         return {}
     try:
         found = {}
         for shard in generation.shards:
             matrix = np.load(shard.vectors_path, mmap_mode="r", allow_pickle=False)
             with contextlib.closing(store.open_read_only(shard.store_path)) as connection:
-                rows = connection.execute("SELECT chunk_id, text_hash FROM chunks").fetchall()
+                rows = store.chunks_with_text_hashes(connection, wanted)
             found.update((text_hash_, matrix[chunk_id]) for chunk_id, text_hash_ in rows)
     except (OSError, ValueError, sqlite3.Error):  # unreadable: embed everything afresh
         return {}

@@ -105,3 +105,32 @@ def test_asking_for_a_graph_the_index_lacks_is_a_clear_error(index_dir, monkeypa
     monkeypatch.setenv("CLINSEARCH_VECTORS", "graph")
     with pytest.raises(ClinsearchError, match="CLINSEARCH_VECTORS='graph' is not one of exact, ann, auto"):
         Searcher(index_dir)
+
+
+def test_passages_added_past_the_graph_are_scanned_beside_it_until_it_is_rewritten(tmp_path, monkeypatch):
+    """A reindex that adds a few passages links the graph of the generation it extends (no
+    hundreds of megabytes read and written) and scans the added rows exactly: they are found,
+    a filter still holds on them, and a removed one is never found."""
+    monkeypatch.setenv("CLINSEARCH_VECTORS", "ann")
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    for number, letter in enumerate("abcdefgh", start=1):
+        write(corpus, f"{letter}.md", release(number, f"Filler release {letter} about cohort {letter}"))
+    reindex(corpus, index, show_progress=False)
+    before = open_generation(index)
+    graph_file = before.graph_path.stat().st_ino  # an old generation is pruned; its graph's inode lives on
+    write(corpus, "new.md", release(9, "Efruxifermin reverses fibrosis in compensated MASH cirrhosis"))
+    reindex(corpus, index, show_progress=False)
+    after = open_generation(index)
+    assert after.graph_path.stat().st_ino == graph_file
+    assert after.manifest["graph_rows"] == before.manifest["chunk_rows"] < after.manifest["chunk_rows"]
+    searcher = Searcher(index)
+    assert top_ids(searcher, "efruxifermin fibrosis cirrhosis", mode="semantic")[0] == "new"
+    early = Filters.of(date_to="2025-08-01")
+    too_early = searcher.search("efruxifermin fibrosis cirrhosis", mode="semantic", filters=early)
+    assert "new" not in [hit["doc_id"] for hit in too_early["hits"]]
+
+    (corpus / "new.md").unlink()
+    reindex(corpus, index, show_progress=False)
+    assert open_generation(index).graph_path.stat().st_ino == graph_file
+    assert "new" not in top_ids(Searcher(index), "efruxifermin fibrosis cirrhosis", mode="semantic")

@@ -144,3 +144,12 @@ def naming_same_news(connection: sqlite3.Connection) -> list[sqlite3.Row]:
     """Every column of the documents whose header has a ``same_news_as`` field (and of a few
     whose metadata merely mentions it: the caller reads the header)."""
     return connection.execute("SELECT * FROM documents WHERE metadata LIKE '%\"same_news_as\"%'").fetchall()
+
+
+def chunks_with_text_hashes(connection: sqlite3.Connection, hashes: list[str]) -> list[tuple[int, str]]:
+    """``(chunk_id, text_hash)`` of the chunks whose text hash is one of ``hashes``: a temporary
+    table of them is joined, one pass over the chunks however many are asked for."""
+    connection.execute("CREATE TEMP TABLE IF NOT EXISTS wanted_hashes (text_hash TEXT PRIMARY KEY)")
+    connection.execute("DELETE FROM wanted_hashes")
+    connection.executemany("INSERT OR IGNORE INTO wanted_hashes VALUES (?)", ((value,) for value in hashes))
+    return connection.execute("SELECT chunk_id, text_hash FROM chunks JOIN wanted_hashes USING (text_hash)").fetchall()
