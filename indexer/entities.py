@@ -92,7 +92,9 @@ EVENT_PATTERNS: list[tuple[str, str]] = [
         r"|(?:clear|approv|accept|authori[sz])\w*\b.{0,60}"
         r"\b(?:ind|cta|clinical trial application|investigational new drug)\b"
         r"|approv\w* to (?:initiate|start|begin|commence|proceed)|no objection letter"
-        r"|may proceed|ind clearance|authori[sz]ation to (?:initiate|start|begin|proceed)",
+        r"|may proceed|ind clearance|authori[sz]ation to (?:initiate|start|begin|proceed)"
+        # a trial protocol (or its amendment) approved by a regulator or an ethics committee
+        r"|approv\w*\b.{0,60}\bprotocol|\bprotocol\b.{0,40}\bapprov|ethics committee\b.{0,40}\bapprov",
     ),
     (
         "filing",
@@ -101,7 +103,8 @@ EVENT_PATTERNS: list[tuple[str, str]] = [
         r"|biologics license application|pma|510\(k\)|de novo)"
         r"|\b(?:nda|bla|maa|snda|sbla)\b.{0,60}(?:accept|submi|valid)|pdufa|submi\w*\b.{0,60}\bapplications?\b"
         r"|(?:\b(?:biologics license|new drug|marketing authori[sz]ation) applications?\b|\b(?:s?bla|s?nda|maa)\b)"
-        r"(?!.{0,80}\b(?:approv|complete response|crl|positive (?:chmp )?opinion|refus|authori[sz]ed))|resubmi\w*",
+        r"(?!.{0,80}\b(?:approv|complete response|crl|positive (?:chmp )?opinion|refus|authori[sz]ed))|resubmi\w*"
+        r"|\b(?:submits|submitted|files|filed|seeks|applies|applied)\s+(?:\w+\s+){0,2}?for\b.{0,30}\bapproval",
     ),
     (
         "designation",

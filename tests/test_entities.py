@@ -90,6 +90,12 @@ def test_phases_are_written_one_way():
         ("BLA for Drugx Receives Complete Response Letter", "crl"),
         ("Acme to Present Third Quarter Data at ASCO", "data_presentation"),
         ("Capricor Announces Positive Type-B Meeting with the FDA to Discuss Pathway to BLA", "other"),
+        # Shaped like real headlines an analyst trial found tagged "approval" (2026-12-04).
+        ("Acme Files for Approval of AB-101 in Canada on Behalf of Its Partner", "filing"),
+        ("Acme Submits for FDA Approval of Its Steerable Catheter Family", "filing"),
+        ("Acme Announces FDA Approval of Its Phase 3 Cell Therapy Protocol", "ind_clearance"),
+        ("FDA Approves Acme's Trial Protocol Amendment to Screen Patients", "ind_clearance"),
+        ("Acme Receives Ethics Committee Approval for Its AB-101 Study", "ind_clearance"),
     ],
 )
 def test_the_event_is_the_first_one_the_headline_names(title, event):
