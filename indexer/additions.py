@@ -35,6 +35,7 @@ from indexer.build import (
     ShardJob,
     encoder_loader,
     regroup_store,
+    routed,
     shard_of,
     write_build_manifest,
     write_shard,
@@ -86,10 +87,8 @@ def add_documents(
             raise ClinsearchError(f"No readable documents in {path}; the index was left as it was.")
         model_name = encoder.model_name if encoder else configured_model_name()
         shards = current.shards
-        routed = [[] for _ in shards]
-        for document in loaded.documents:
-            routed[shard_of(document.doc_id, len(shards)) if len(shards) > 1 else 0].append(document)
-        changes = [Changes.adding(shard, part, model_name) for shard, part in zip(shards, routed, strict=True)]
+        parts_routed = routed(loaded.documents, len(shards))
+        changes = [Changes.adding(shard, part, model_name) for shard, part in zip(shards, parts_routed, strict=True)]
         added = [document for change in changes for document in change.added]
         generation, parts = current.name, [(Built.held(shard), shard.manifest["document_hashes"]) for shard in shards]
         if added:
@@ -129,7 +128,7 @@ def _write(
     generation_dir.mkdir()
     try:
         groups = extended_groups(shards, [document for change in changes for document in change.added])
-        regrouped_shards = {shard_of(doc_id, len(shards)) if sharded else 0 for doc_id in groups}
+        regrouped_shards = {shard_of(doc_id, len(shards)) for doc_id in groups}
         parts = []
         for number, (shard, change) in enumerate(zip(shards, changes, strict=True)):
             directory = generation_dir / shard_name(number) if sharded else generation_dir
@@ -161,13 +160,14 @@ def _linked(shard: Generation, directory: Path, groups: dict[str, str], model_na
     changed, so a link is a copy. With ``groups`` (some of its documents regrouped) the store
     is copied instead and takes the new group names, and the shard gets a manifest of its own."""
     shutil.copytree(shard.path, directory, copy_function=os.link)
-    linked = Generation(directory, shard.manifest)
     if groups:
         (directory / STORE_FILE).unlink()
         shutil.copy(shard.store_path, directory / STORE_FILE)
         regroup_store(directory / STORE_FILE, groups)
-        write_build_manifest(directory, model_name, shard.manifest["document_hashes"], [], None, Built.held(linked))
-    return Built.held(linked)
+    built = Built.held(Generation(directory, shard.manifest))
+    if groups:
+        write_build_manifest(directory, model_name, shard.manifest["document_hashes"], [], None, built)
+    return built
 
 
 def extended_groups(shards: list[Generation], added: list[Document]) -> dict[str, str]:

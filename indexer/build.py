@@ -26,7 +26,7 @@ from indexer import chunking
 from indexer.aliases import extended_aliases, mine_aliases
 from indexer.changes import Changes
 from indexer.chunking import chunk_body
-from indexer.documents import Document, Problem, load_corpus, read_corpus
+from indexer.documents import Document, Problem, content_hashes, load_corpus, read_corpus
 from indexer.duplicates import duplicate_groups
 from indexer.entities import document_entities, extraction_fingerprint
 from indexer.failures import explained_write_errors, loaded_encoder
@@ -148,7 +148,7 @@ def reindex(
                     parts = [ShardPart(write_shard(job, encoder_of, show_progress)) for job in jobs]
                 built = Built.combined([part.built for part in parts]) if shards > 1 else parts[0].built
                 extra = {"shards": [shard_name(number) for number in range(shards)]} if shards > 1 else {}
-                hashes = {document.doc_id: document.content_hash for document in documents}
+                hashes = content_hashes(documents)
                 write_build_manifest(generation_dir, model_name, hashes, problems, Path(corpus), built, extra)
             except BaseException:  # KeyboardInterrupt too: the CLI turns SIGTERM into one
                 shutil.rmtree(generation_dir, ignore_errors=True)
@@ -214,9 +214,6 @@ def shard_jobs(
     both have as many shards (a document's shard never changes then); otherwise it is built
     afresh, its vectors reused from any shard. Near-duplicate groups are found over the whole
     corpus, so a group may span shards."""
-    routed = [[] for _ in range(shards)]
-    for document in documents:
-        routed[shard_of(document.doc_id, shards) if shards > 1 else 0].append(document)
     bases = previous.shards if previous and len(previous.shards) == shards else [None] * shards
     groups = duplicate_groups(documents)
     return [
@@ -227,8 +224,16 @@ def shard_jobs(
             groups,
             shards > 1,
         )
-        for number, (part, base) in enumerate(zip(routed, bases, strict=True))
+        for number, (part, base) in enumerate(zip(routed(documents, shards), bases, strict=True))
     ]
+
+
+def routed(documents: list[Document], shards: int) -> list[list[Document]]:
+    """``documents`` split by the shard ``shard_of`` routes each to, in shard order."""
+    parts = [[] for _ in range(shards)]
+    for document in documents:
+        parts[shard_of(document.doc_id, shards)].append(document)
+    return parts
 
 
 def write_shard(job: ShardJob, encoder_of, show_progress: bool) -> "Built":
@@ -262,7 +267,7 @@ def is_up_to_date(corpus: Path, index_dir: Path) -> bool:
     return (
         manifest.get("model") == configured_model_name()
         and manifest.get("chunking") == chunking.SETTINGS
-        and manifest.get("corpus_fingerprint") == corpus_fingerprint({d.doc_id: d.content_hash for d in documents})
+        and manifest.get("corpus_fingerprint") == corpus_fingerprint(content_hashes(documents))
         and manifest.get("extraction") == extraction_fingerprint()
         and all(
             shard.manifest.get("graph", False) == approximate.wanted(shard.manifest.get("chunk_rows", 0))

@@ -13,7 +13,7 @@ import contextlib
 from dataclasses import dataclass
 
 from indexer import chunking
-from indexer.documents import Document
+from indexer.documents import Document, content_hashes
 from indexer.entities import extraction_fingerprint
 from indexer.keyword import segment_count
 from search.embedded import store
@@ -42,7 +42,7 @@ class Changes:
         if not _extendable(previous, model_name):
             return rebuild
         before = previous.manifest["document_hashes"]
-        now = {document.doc_id: document.content_hash for document in documents}
+        now = content_hashes(documents)
         removed = [doc_id for doc_id, content_hash in before.items() if now.get(doc_id) != content_hash]
         added = [document for document in documents if before.get(document.doc_id) != document.content_hash]
         removed_chunks = _chunk_ids(previous, removed)
@@ -73,12 +73,12 @@ class Changes:
     def document_hashes(self) -> dict[str, str]:
         """Each document's content hash once the changes are made."""
         if self.documents is not None:
-            return {document.doc_id: document.content_hash for document in self.documents}
+            return content_hashes(self.documents)
         removed = set(self.removed_doc_ids)
         kept = {
             doc_id: hashed for doc_id, hashed in self.base.manifest["document_hashes"].items() if doc_id not in removed
         }
-        return kept | {document.doc_id: document.content_hash for document in self.added}
+        return kept | content_hashes(self.added)
 
 
 def _extendable(previous: Generation | None, model_name: str) -> bool:

@@ -13,7 +13,7 @@ import gzip
 import hashlib
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -144,6 +144,11 @@ def read_corpus(corpus: Path) -> Corpus:
                 readings[item.document.doc_id] = _within_size_limit(item, max_chars)
                 report.add(item)
     return Corpus([reading.document for reading in readings.values()], problems, report)
+
+
+def content_hashes(documents: Iterable[Document]) -> dict[str, str]:
+    """Each document's ``content_hash`` by doc_id: what a manifest records of a corpus."""
+    return {document.doc_id: document.content_hash for document in documents}
 
 
 def load_corpus(corpus: Path) -> tuple[list[Document], list[Problem]]:
