@@ -1,13 +1,15 @@
 """Query latency per mode and per stage, against the limit: encode + keyword + vector alone.
 
     python bench/query_latency.py --index INDEX [--rounds 3] [--json out.json] [--queries FILE]
+                                  [--keyword-depth N|all]
 
 In one process: open the index once (as the server does), warm up, then run every query of
 the judged GlobeNewswire set (or ``--queries``, a BEIR queries.jsonl) ``--rounds`` times in
 each mode, recording the engine's own per-stage timings. Just before each query's searches,
 the three parts of a hybrid query are timed alone: encoding the query, one keyword search,
 one scan of the matrix. The limit of a hybrid query is their sum; the script prints how close the
-whole query comes to it (``ratio``; the target is at most 1.25).
+whole query comes to it (``ratio``; the target is at most 1.25). ``--keyword-depth`` lists
+that many keyword passages at most (``all``: every match) instead of the product's ``KEYWORD_DEPTH``.
 """
 
 import argparse
@@ -19,7 +21,7 @@ from pathlib import Path
 from measure import peak_rss_mb, percentiles, record, table
 
 from search.filters import Filters
-from search.pipeline import Searcher
+from search.pipeline import KEYWORD_DEPTH, Searcher
 from search.query import parse
 
 QUERIES = Path(__file__).resolve().parent / "judged" / "globenewswire" / "queries.jsonl"
@@ -33,10 +35,11 @@ def main() -> None:
     arguments.add_argument("--queries", type=Path, default=QUERIES)
     arguments.add_argument("--rounds", type=int, default=3)
     arguments.add_argument("--json", type=Path)
+    arguments.add_argument("--keyword-depth", type=_depth, default=KEYWORD_DEPTH, metavar="N|all")
     options = arguments.parse_args()
     queries = [json.loads(line)["text"] for line in options.queries.open(encoding="utf-8") if line.strip()]
     started = time.perf_counter()
-    searcher = Searcher(options.index)
+    searcher = Searcher(options.index, keyword_depth=options.keyword_depth)
     searcher.search("warm up the model and the index")
     opened_ms = (time.perf_counter() - started) * 1000
     for query in queries:  # one untimed pass: Whoosh and the page cache warm up
@@ -46,7 +49,8 @@ def main() -> None:
     ratio = round(modes["hybrid"]["total"]["p50"] / limit, 3)
     manifest = searcher.manifest
     print(f"{manifest['documents']} documents, {manifest['chunks']} passages, model {manifest['model']}; ", end="")
-    print(f"{len(queries)} queries × {options.rounds} rounds; index opened in {opened_ms:.0f} ms")
+    print(f"{len(queries)} queries × {options.rounds} rounds; keyword depth {options.keyword_depth or 'all'}; ", end="")
+    print(f"index opened in {opened_ms:.0f} ms")
     print(table(["part alone", "p50 ms", "p95 ms"], [[part, v["p50"], v["p95"]] for part, v in alone.items()]))
     print()
     rows = [[mode] + [_cell(modes[mode].get(stage)) for stage in STAGES] for mode in MODES]
@@ -54,6 +58,7 @@ def main() -> None:
     print(f"\nhybrid p50 {modes['hybrid']['total']['p50']} ms / (encode + keyword + vector alone) {limit:.2f} ms")
     print(f"= {ratio} (target ≤ 1.25); peak RSS {peak_rss_mb()} MB")
     results = {"index": manifest, "queries": len(queries), "rounds": options.rounds, "alone": alone}
+    results["keyword_depth"] = options.keyword_depth
     results |= {"modes": modes, "limit_ms": round(limit, 2), "ratio": ratio, "peak_rss_mb": peak_rss_mb()}
     results["index"] = {key: manifest[key] for key in ("documents", "chunks", "model")}
     record(options.json, "query_latency", results)
@@ -71,7 +76,7 @@ def interleaved_timings(searcher: Searcher, queries: list[str], rounds: int) -> 
     stages: dict[str, dict[str, list[float]]] = {mode: {} for mode in MODES}
     for _ in range(rounds):
         for query in queries:
-            for part, elapsed in parts_alone(opened, query).items():
+            for part, elapsed in parts_alone(opened, query, searcher.keyword_depth).items():
                 alone[part].append(elapsed)
             for mode in MODES:
                 for stage, elapsed in searcher.search(query, mode=mode)["timing"].items():
@@ -80,19 +85,24 @@ def interleaved_timings(searcher: Searcher, queries: list[str], rounds: int) -> 
     return summary, {mode: {stage: _summary(values) for stage, values in stages[mode].items()} for mode in MODES}
 
 
-def parts_alone(opened, query: str) -> dict[str, float]:
+def parts_alone(opened, query: str, keyword_depth: int | None) -> dict[str, float]:
     """Milliseconds to encode ``query``, to run its keyword search and to scan the matrix, each
-    alone, each for the whole list a query retrieves (every keyword match, every row above the cut)."""
+    alone, each for the list a query retrieves (its best ``keyword_depth`` keyword matches,
+    every row above the cut)."""
     parsed = parse(query, opened.aliases)
     started = time.perf_counter()
     vector = opened.encoder.encode([parsed.semantic_text])[0]
     encoded = time.perf_counter()
     counted = opened.shard.keyword_statistics(parsed.clauses())
-    opened.shard.keyword_search(parsed, counted, Filters(), None)
+    opened.shard.keyword_search(parsed, counted, Filters(), keyword_depth)
     searched = time.perf_counter()
     opened.shard.semantic_search(vector, None, parsed, Filters())
     scanned = time.perf_counter()
     return {"encode": _ms(encoded - started), "keyword": _ms(searched - encoded), "vector": _ms(scanned - searched)}
+
+
+def _depth(text: str) -> int | None:
+    return None if text == "all" else int(text)
 
 
 def _summary(values: list[float]) -> dict[str, float]:

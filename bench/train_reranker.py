@@ -36,6 +36,7 @@ from ir_measures import nDCG
 from sklearn.model_selection import GroupKFold
 
 from search.evaluation import load_dataset, rank_scores
+from search.facets import value_key
 from search.fusion import Fused, Ranked, best_per_document
 from search.intent import MATERIAL_EVENTS
 from search.pipeline import Retrieval, Searcher
@@ -120,7 +121,7 @@ def title_hits(retrieval: Retrieval, request: SearchRequest) -> Ranked:
     shard = retrieval.opened.shard
     statistics = shard.keyword_statistics([title])
     scoring = dataclasses.replace(retrieval.parsed, keyword=without_unmatched(title, statistics.matching))
-    return shard.keyword_search(scoring, statistics, request.filters, None)
+    return shard.keyword_search(scoring, statistics, request.filters, None).ranked
 
 
 def in_title(clause: Clause | None) -> Clause | None:
@@ -155,7 +156,7 @@ def features(retrieval, fused: Fused, titles: Ranked, query: str, depth: int) ->
         "semantic_passages": np.log1p(_passages(retrieval.semantic, table)[keys]),
         "entities_matched": _share_named(keys, interpretation, table),
         **_asked_matches(keys, interpretation, table),
-        "material": np.array([_event(table, key) in MATERIAL_EVENTS for key in keys.tolist()], dtype=float),
+        "material": np.isin(keys, _material_documents(table)).astype(float),
         "versions": np.log(_group_sizes(table)[table.group_numbers[keys]]),
         "recency": table.date_order[keys] / max(int(table.date_order.max(initial=0)), 1),
         "query_words": np.full(count, float(len(query.split()))),
@@ -204,8 +205,9 @@ def _asked_matches(keys: np.ndarray, interpretation: Interpretation, table) -> d
     return columns
 
 
-def _event(table, key: int) -> str:
-    return table.entities[key].get("event") or "other"
+def _material_documents(table) -> list[int]:
+    """The numbers of the documents whose event is one of ``MATERIAL_EVENTS``."""
+    return [number for event in MATERIAL_EVENTS for number in table.keys["event"].get(value_key(event), [])]
 
 
 def _group_sizes(table) -> np.ndarray:

@@ -57,7 +57,7 @@ from search.embedded.index_format import (
 )
 from search.embedded.postings import Postings
 from search.encoder import ENCODERS_DIR, Encoder, configured_model_name
-from search.errors import ClinsearchError, cluster_extra_missing
+from search.errors import ClinsearchError, cluster_extra_needed
 from search.spelling import count_words, read_vocabulary
 
 
@@ -138,10 +138,8 @@ def reindex(
             try:
                 jobs = shard_jobs(generation_dir, documents, previous, shards, model_name)
                 if ray_address:
-                    try:
+                    with cluster_extra_needed():
                         from indexer.distributed import write_on_ray
-                    except ImportError as missing:
-                        raise cluster_extra_missing() from missing
                     parts = write_on_ray(ray_address, jobs, encoder, index_dir / ENCODERS_DIR, show_progress)
                 else:
                     encoder_of = encoder_loader(encoder, model_name, index_dir / ENCODERS_DIR)

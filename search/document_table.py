@@ -1,6 +1,7 @@
 """The document table: every document of a collection in memory, numbered, for the pipeline's
 array work (fusion by document, filters, facet counts, near-duplicate folding, timelines)."""
 
+import dataclasses
 import functools
 import json
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ class DocumentTable:
     """Every document of a collection in memory: ids, dates, near-duplicate groups, entities and
     facet values, and each chunk's document and whether it is live.
 
-    Documents are numbered in store order, and each (facet, value key) pair has a code, for
+    Documents are numbered in store order (doc_id order), and each (facet, value key) pair has a code, for
     counting with numpy: document n holds the codes ``value_codes[code_offsets[n]:
     code_offsets[n + 1]]``; a code's facet (its index in ``FACETS``), key and spelling (as the
     first document holding it spells it) are ``code_facet``, ``code_keys``, ``code_display``.
@@ -25,7 +26,9 @@ class DocumentTable:
     filtering (a list, not a mask over all documents: a large corpus has thousands of
     companies and drugs). ``naming[kind][entity key]`` holds the numbers of the documents
     whose entities of ``kind`` include that one, for query understanding; ``group_numbers``
-    numbers each document's near-duplicate group, for folding a result list.
+    numbers each document's near-duplicate group, for folding a result list. The entities
+    themselves are not kept: at a million passages they were the largest part of a server's
+    memory, and these indexes of them are all a query needs.
     """
 
     doc_ids: list[str]
@@ -36,8 +39,8 @@ class DocumentTable:
     code_facet: np.ndarray
     code_keys: list[str]
     code_display: list[str]
-    entities: list[dict]
     naming: dict[str, dict[str, np.ndarray]]
+    programme_index: dict[str, list[str]]  # drug key (code_key of a code or name) → ids of the documents naming it
     group_of: dict[str, str]  # document id → its near-duplicate group
     group_numbers: np.ndarray  # document number → its group's number
     keys: dict[str, dict[str, list[int]]]
@@ -50,10 +53,14 @@ class DocumentTable:
         (JSON) and ``group_id``, in document order) and of ``chunk_rows`` chunk ids, of which
         ``chunk_owners`` pairs the live ones with their document."""
         doc_ids = [row["doc_id"] for row in rows]
-        entities = [json.loads(row["entities"]) for row in rows]
         codes = _Codes()
         keys: dict[str, dict[str, list[int]]] = {name: {} for name in FACETS}
-        for position, (found, row) in enumerate(zip(entities, rows, strict=True)):
+        naming: dict[str, dict[str, set[int]]] = {kind: {} for kind in NAMED_KINDS}
+        programmes: dict[str, list[str]] = {}
+        for position, row in enumerate(rows):
+            found = json.loads(row["entities"])  # read one at a time, and let go
+            _add_naming(naming, position, found)
+            _add_programmes(programmes, row["doc_id"], found)
             for name, values in document_facet_values(found, row["company"], row["source"], row["date"]).items():
                 spelling = {}  # key → how this document spells it, each key once
                 for value in values:
@@ -74,8 +81,11 @@ class DocumentTable:
             code_facet=np.array(codes.facet, dtype=np.int16),
             code_keys=codes.keys,
             code_display=codes.display,
-            entities=entities,
-            naming=_documents_naming(entities),
+            naming={
+                kind: {key: np.array(sorted(numbers)) for key, numbers in found.items()}
+                for kind, found in naming.items()
+            },
+            programme_index=programmes,
             group_of=dict(zip(doc_ids, group_ids, strict=True)),
             group_numbers=np.unique(np.array(group_ids, dtype=object), return_inverse=True)[1].astype(np.int64),
             keys=keys,
@@ -97,16 +107,16 @@ class DocumentTable:
         first_chunks[documents] = chunks[first]
         return first_chunks
 
-    @functools.cached_property
-    def programme_index(self) -> dict[str, list[str]]:
-        """Drug key (``search.entities.code_key`` of a code or name) → ids of the documents
-        naming it; built on first use."""
-        index: dict[str, list[str]] = {}
-        for doc_id, found in zip(self.doc_ids, self.entities, strict=True):
-            names = [*found.get("drug_codes", []), *found.get("drug_names", []), *found.get("programmes", [])]
-            for key in {code_key(name) for name in names}:
-                index.setdefault(key, []).append(doc_id)
-        return index
+    def part(self, first: int, rows: int) -> "DocumentTable":
+        """This table as a shard holding chunk ids ``first`` to ``first + rows - 1`` of it sees
+        it, its own chunk ids from 0: the same documents and numbers (nothing is copied), the
+        shard's rows of ``chunk_document`` and ``live``."""
+        live = None if self.live is None else self.live[first : first + rows]
+        return dataclasses.replace(
+            self,
+            chunk_document=self.chunk_document[first : first + rows],
+            live=None if live is None or live.all() else live,
+        )
 
     def date_of(self, doc_id: str) -> str:
         return str(self.dates[self.number[doc_id]])
@@ -114,6 +124,7 @@ class DocumentTable:
     def documents_naming(self, kind: str, value: str) -> np.ndarray:
         """The numbers of the documents whose entities of ``kind`` include ``value``."""
         return self.naming.get(kind, {}).get(entity_key(kind, value), _NO_DOCUMENTS)
+
 
 class _Codes:
     """Builds ``DocumentTable``'s value codes, document by document."""
@@ -157,12 +168,17 @@ _NO_DOCUMENTS = np.zeros(0, dtype=np.int64)
 _NO_DOCUMENTS.setflags(write=False)  # shared by every query naming an unknown entity
 
 
-def _documents_naming(entities: list[dict]) -> dict[str, dict[str, np.ndarray]]:
-    """Entity kind → entity key → the numbers of the documents naming it (``DocumentTable.naming``)."""
-    naming: dict[str, dict[str, set[int]]] = {kind: {} for kind in NAMED_KINDS}
-    for number, found in enumerate(entities):
-        for kind in NAMED_KINDS:
-            values = found.get(kind) or []
-            for value in [values] if isinstance(values, str) else values:
-                naming[kind].setdefault(entity_key(kind, value), set()).add(number)
-    return {kind: {key: np.array(sorted(numbers)) for key, numbers in keys.items()} for kind, keys in naming.items()}
+def _add_naming(naming: dict[str, dict[str, set[int]]], number: int, found: dict) -> None:
+    """Add document ``number``, whose entities are ``found``, under each entity it names
+    (``DocumentTable.naming``, as sets)."""
+    for kind in NAMED_KINDS:
+        values = found.get(kind) or []
+        for value in [values] if isinstance(values, str) else values:
+            naming[kind].setdefault(entity_key(kind, value), set()).add(number)
+
+
+def _add_programmes(programmes: dict[str, list[str]], doc_id: str, found: dict) -> None:
+    """Add ``doc_id`` under the key of each drug its entities ``found`` name (``DocumentTable.programme_index``)."""
+    names = [*found.get("drug_codes", []), *found.get("drug_names", []), *found.get("programmes", [])]
+    for key in {code_key(name) for name in names}:
+        programmes.setdefault(key, []).append(doc_id)

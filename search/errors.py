@@ -1,5 +1,7 @@
 """Domain exceptions, translated into messages once at each front end."""
 
+import contextlib
+
 
 class ClinsearchError(Exception):
     """Base class: raised for problems a user can act on; the message says what to do."""
@@ -39,7 +41,15 @@ class ClusterUnavailableError(ClinsearchError):
     installed, or no cluster answers at the address."""
 
 
-def cluster_extra_missing() -> ClusterUnavailableError:
-    return ClusterUnavailableError(
-        "Working on a Ray cluster needs the cluster extra: pip install 'clinsearch[cluster]'."
-    )
+@contextlib.contextmanager
+def cluster_extra_needed():
+    """Around importing the cluster code: a missing Ray becomes the error that says how to
+    install it. Any other failed import is left as it is (a broken module is not a missing extra)."""
+    try:
+        yield
+    except ModuleNotFoundError as missing:
+        if (missing.name or "").partition(".")[0] != "ray":
+            raise
+        raise ClusterUnavailableError(
+            "Working on a Ray cluster needs the cluster extra: pip install 'clinsearch[cluster]'."
+        ) from missing

@@ -150,19 +150,24 @@ def _reciprocal(ranks: np.ndarray, k: int) -> np.ndarray:
     return np.divide(1.0, k + ranks, out=np.zeros(len(ranks)), where=ranks > 0)
 
 
-def _min_max(listed: np.ndarray, scores: np.ndarray, found: np.ndarray) -> np.ndarray:
+def _min_max(listed: np.ndarray, scores: np.ndarray, found: np.ndarray, lowest: float | None = None) -> np.ndarray:
     """``scores`` (NaN where not ``found``) mapped onto 0–1 by the range of the list's own
-    scores ``listed``, 0 where not found; a list of equal scores (one hit) maps to 1."""
+    scores ``listed`` (down to ``lowest`` when the list is the best part of a longer one), 0
+    where not found; a list of equal scores (one hit) maps to 1."""
     high, low = (listed.max(), listed.min()) if len(listed) else (0.0, 0.0)
+    low = low if lowest is None else min(low, lowest)
     normalised = np.ones(len(scores)) if high == low else (scores - low) / (high - low)
     return np.where(found, normalised, 0.0)
 
 
-def convex_combination(keyword: Ranked, semantic: Ranked, alpha: float = 0.5) -> Fused:
+def convex_combination(
+    keyword: Ranked, semantic: Ranked, alpha: float = 0.5, keyword_lowest: float | None = None
+) -> Fused:
     """``score = alpha · norm(keyword) + (1 − alpha) · norm(semantic)``, min-max normalised
-    per list; a key missing from a list gets 0 for that part."""
+    per list (the keyword list's range reaching down to ``keyword_lowest``, when given: the
+    list is the best part of the keyword matches); a key missing from a list gets 0 for that part."""
     fused = _breakdown(keyword, semantic)
-    keyword_part = _min_max(keyword[1], fused.keyword_scores, fused.keyword_ranks > 0)
+    keyword_part = _min_max(keyword[1], fused.keyword_scores, fused.keyword_ranks > 0, keyword_lowest)
     semantic_part = _min_max(semantic[1], fused.semantic_scores, fused.semantic_ranks > 0)
     fused.scores = alpha * keyword_part + (1 - alpha) * semantic_part
     return fused.best_first()

@@ -35,6 +35,7 @@ from search.programmes import programme_documents
 from search.query import ParsedQuery, absent_words, parse, read_query, with_aliases, without_unmatched
 from search.request import SearchRequest
 from search.results import collapse_duplicates, document_summary, highlight_spans, page_hits
+from search.shards import KeywordHits
 from search.understanding import Interpretation, boost
 
 MAX_PROGRAMME_NAME = 100
@@ -42,6 +43,12 @@ MAX_PROGRAMME_NAME = 100
 MAX_EXPORT = 10_000
 UNHELD_EXAMPLES = 8  # values named when a filter's value is held by no document
 EXPORT_BATCH = 200
+# The most keyword passages a search lists (its best, by score). A query of common words matches
+# hundreds of thousands of a million passages; scoring them all is cheap, but fusing, folding,
+# counting facets and choosing passages for every one was most of a hybrid query's time there
+# (BENCHMARKS.md). Pages reach MAX_DEPTH documents, which this many passages amply cover; past it
+# ``total`` is estimated, and the facets count the listed documents. Exports list everything.
+KEYWORD_DEPTH = 20_000
 
 # Runs the semantic side of hybrid queries beside the keyword side (see ``Searcher.retrieve``);
 # one thread per core is enough, the encoder passes one query at a time anyway.
@@ -55,11 +62,16 @@ class Retrieval:
     opened: OpenIndex
     parsed: ParsedQuery
     interpretation: Interpretation
-    keyword: Ranked  # chunk ids and scores, best first
+    keyword_hits: KeywordHits  # its chunks listed (``keyword``), and the documents it matches
     semantic: Ranked
     absent: list[str]  # the query's words no document holds (``search.query.absent_words``)
     suggestion: str | None  # the query with its unknown words corrected (``search.spelling``)
     timing: dict[str, float]
+
+    @property
+    def keyword(self) -> Ranked:
+        """The keyword side's listed chunk ids and scores, best first."""
+        return self.keyword_hits.ranked
 
 
 class Searcher:
@@ -71,11 +83,13 @@ class Searcher:
         IndexMismatchError: the index was built in another format or with another model.
     """
 
-    def __init__(self, index: Path | OpenIndex, open_shards=None):
+    def __init__(self, index: Path | OpenIndex, open_shards=None, keyword_depth: int | None = KEYWORD_DEPTH):
         """``index``: an index directory, or an ``OpenIndex`` of a shard (of a
         ``search.shards.ShardSet``, say), which is never reloaded. ``open_shards``: how an
-        index directory's generations are opened (``search.opening.CurrentIndex``)."""
+        index directory's generations are opened (``search.opening.CurrentIndex``).
+        ``keyword_depth``: the most keyword passages a search lists (None: all)."""
         self.current = (lambda: index) if isinstance(index, OpenIndex) else CurrentIndex(index, open_shards)
+        self.keyword_depth = keyword_depth
 
     @property
     def manifest(self) -> dict:
@@ -92,17 +106,20 @@ class Searcher:
     def run(self, request: SearchRequest) -> dict:
         """One page of the result list, its facet counts, and how the query was read.
 
-        The result list is every document the retrievers found (every keyword match and every
-        semantic hit above the query's cut, under the filters), fused, boosted by query
-        understanding, with near-duplicates folded into their best-ranked version; ``total``
-        counts it and the facets count its documents, the same on every page; ``sort`` orders
-        it, and a page is a slice. An empty query lists what the filters let through, newest
+        The result list is every document the retrievers found (every keyword match, or the
+        best ``keyword_depth`` when more match, and every semantic hit above the query's cut,
+        under the filters), fused, boosted by query understanding, with near-duplicates folded
+        into their best-ranked version; ``listed`` counts it and the facets count its
+        documents, the same on every page; ``sort`` orders it, and a page is a slice.
+        ``total`` is ``listed`` when every keyword match was listed; otherwise it estimates
+        what the whole list would hold (``total_estimated``). An empty query lists what the filters let through, newest
         first. ``notice`` says in words what the query named that no document holds.
         """
         started = time.perf_counter()
-        retrieval = self.browse(request) if request.browses else self.retrieve(request)
+        retrieval = self.browse(request) if request.browses else self.retrieve(request, self.keyword_depth)
         table = retrieval.opened.table
         fused, ranked = self.result_list(request, retrieval)
+        total, estimated = _total(retrieval, fused, ranked)
         retrieval.timing["fusion_ms"] = round(_elapsed_ms(started) - retrieval.timing["retrieval_ms"], 2)
         stage = time.perf_counter()
         facet_counts = counts(table, ranked.keys, request.filters.selected)
@@ -117,8 +134,10 @@ class Searcher:
             "sort": "date" if request.browses else request.sort,
             "k": request.k,
             "page": request.page,
-            "total": len(ranked),
-            "notice": _notice(request, retrieval, len(ranked)),
+            "total": total,
+            "total_estimated": estimated,
+            "listed": len(ranked),
+            "notice": _notice(request, retrieval, total),
             "suggestion": retrieval.suggestion,
             "also_searched": retrieval.parsed.also_searched,
             "interpretation": retrieval.interpretation.as_list(),
@@ -129,16 +148,17 @@ class Searcher:
 
     def all_hits(self, request: SearchRequest, limit: int = MAX_EXPORT) -> Iterator[dict]:
         """The whole result list of ``request`` (not one page), at most ``limit`` documents, in
-        order, each as a page shows a hit: for exports. Reads ``EXPORT_BATCH`` documents at a
-        time, so that an export streams."""
+        order, each as a page shows a hit: for exports. Every keyword match is listed (no
+        ``keyword_depth``). Reads ``EXPORT_BATCH`` documents at a time, so that an export streams."""
         retrieval = self.browse(request) if request.browses else self.retrieve(request)
         fused, ranked = self.result_list(request, retrieval)
         for first in range(0, min(limit, len(ranked)), EXPORT_BATCH):
             batch = ranked.taken(slice(first, min(first + EXPORT_BATCH, limit)))
             yield from page_hits(retrieval, fused, batch, first + 1)
 
-    def retrieve(self, request: SearchRequest) -> Retrieval:
-        """Parse the query and run the retrievers ``request.mode`` asks for, before fusion.
+    def retrieve(self, request: SearchRequest, depth: int | None = None) -> Retrieval:
+        """Parse the query and run the retrievers ``request.mode`` asks for, before fusion; the
+        keyword side lists its best ``depth`` passages (None: all).
 
         In hybrid mode the semantic side (encoding the query, scanning the matrix) runs on a
         second thread while this one runs the keyword side: the model and the matrix product
@@ -150,7 +170,9 @@ class Searcher:
         so). When a hybrid query names a drug or a target, a document holding none of its words
         (nor their aliases) is not about that drug or target, however close its meaning: a
         name alone embeds poorly (for ``TROP2`` the one release naming it sits at cosine 0.21
-        on the GlobeNewswire releases, eighteen T2 Biosystems releases at 0.30–0.39).
+        on the GlobeNewswire releases, eighteen T2 Biosystems releases at 0.30–0.39). When the
+        keyword side lists only its best ``depth`` passages, only their documents count as
+        holding the words.
         """
         opened = self.current()
         shard = opened.shard
@@ -166,10 +188,10 @@ class Searcher:
         stage = time.perf_counter()
         statistics = shard.keyword_statistics(parsed.clauses())
         absent = absent_words(parsed, statistics.matching)
-        keyword_hits = semantic_hits = EMPTY
+        keyword_hits, semantic_hits = KeywordHits(EMPTY, 0, 0, 0.0), EMPTY
         if request.mode in ("hybrid", "keyword"):
             scoring = dataclasses.replace(parsed, keyword=without_unmatched(parsed.keyword, statistics.matching))
-            keyword_hits = shard.keyword_search(scoring, statistics, request.filters, None)
+            keyword_hits = shard.keyword_search(scoring, statistics, request.filters, depth)
         timing["keyword_ms"] = _elapsed_ms(stage)
         named = Interpretation.of(parsed.semantic_text)
         if semantic_side is not None:
@@ -177,7 +199,7 @@ class Searcher:
             if set(absent) == {text for text, _clause in parsed.words}:
                 semantic_hits = EMPTY
             elif named.names_a_product_or_target() and request.mode == "hybrid":
-                semantic_hits = _of_documents(semantic_hits, keyword_hits, opened.table.chunk_document)
+                semantic_hits = _of_documents(semantic_hits, keyword_hits.ranked, opened.table.chunk_document)
         suggestion = opened.speller.suggest(request.query, lambda word: word not in absent) if absent else None
         timing["retrieval_ms"] = _elapsed_ms(started)
         interpretation = named if request.interpret else Interpretation()
@@ -193,6 +215,7 @@ class Searcher:
         if mask is not None:
             documents = documents[mask]
         passages = (opened.table.first_chunks[documents], np.zeros(len(documents)))
+        passages = KeywordHits(passages, len(documents), len(documents), 0.0)
         timing = {"retrieval_ms": _elapsed_ms(started)}
         return Retrieval(opened, read_query(""), Interpretation(), passages, EMPTY, [], None, timing)
 
@@ -207,7 +230,7 @@ class Searcher:
             fused = unranked(keyword_documents[0])
         else:
             semantic_documents = best_per_document(retrieval.semantic, table.chunk_document)
-            fused = fuse(request, keyword_documents, semantic_documents)
+            fused = fuse(request, keyword_documents, semantic_documents, retrieval.keyword_hits.lowest)
             fused = boost(fused, retrieval.interpretation, table.documents_naming)
         ranked = collapse_duplicates(fused, table.group_numbers)
         if request.sort == "date" or request.browses:  # newest first; a day's documents in relevance order
@@ -247,13 +270,14 @@ class Searcher:
         return _timeline(self.current(), name)
 
 
-def fuse(request: SearchRequest, keyword_hits: Ranked, semantic_hits: Ranked) -> Fused:
-    """The request's fusion of the two lists (or the one list of a single-retriever mode)."""
+def fuse(request: SearchRequest, keyword_hits: Ranked, semantic_hits: Ranked, keyword_lowest: float) -> Fused:
+    """The request's fusion of the two lists (or the one list of a single-retriever mode);
+    ``keyword_lowest``: the lowest keyword score of a matching document, listed or not."""
     if request.mode != "hybrid":
         return single_list(keyword_hits, semantic_hits)
     if request.fusion == "rrf":
         return reciprocal_rank_fusion(keyword_hits, semantic_hits, request.rrf_k)
-    return convex_combination(keyword_hits, semantic_hits, request.keyword_weight)
+    return convex_combination(keyword_hits, semantic_hits, request.keyword_weight, keyword_lowest)
 
 
 def _semantic_hits(opened: OpenIndex, parsed: ParsedQuery, request: SearchRequest, timing: dict) -> Ranked:
@@ -280,6 +304,16 @@ def _timeline(opened: OpenIndex, name: str, exclude: str | None = None) -> dict:
     doc_ids = [doc_id for doc_id in programme_documents(name, opened.table, opened.aliases) if doc_id != exclude]
     documents = opened.shard.documents(doc_ids)
     return {"name": name, "announcements": [document_summary(documents[doc_id]) for doc_id in doc_ids]}
+
+
+def _total(retrieval: Retrieval, fused: Fused, ranked: Fused) -> tuple[int, bool]:
+    """The result list's length had every keyword match been listed, and whether that is an
+    estimate: the unlisted matching documents are taken to fold into near-duplicates as the
+    listed ones did (``ranked`` is ``fused`` folded)."""
+    if retrieval.keyword_hits.complete:
+        return len(ranked), False
+    unlisted = retrieval.keyword_hits.documents - int(np.count_nonzero(fused.keyword_ranks))
+    return len(ranked) + round(unlisted * len(ranked) / len(fused)), True
 
 
 def _notice(request: SearchRequest, retrieval: Retrieval, total: int) -> str:

@@ -7,7 +7,8 @@ shard gives. A shard answers:
 - the corpus statistics BM25F needs for a query's clauses, and which of them match
   (``keyword_statistics``), so that many shards score with the whole collection's
   statistics and give the scores one index would;
-- keyword top-N under filters, scored with given statistics (``keyword_search``);
+- keyword top-N under filters, scored with given statistics, and how many documents match
+  (``keyword_search``);
 - the moments of a query vector's cosines (``cosine_moments``) and semantic hits above a
   given cut under filters (``semantic_search``);
 - its document table rows, and the documents, passages and groups of given ids.
@@ -63,6 +64,32 @@ class KeywordStatistics:
 
 
 @dataclass(frozen=True)
+class KeywordHits:
+    """A keyword search's best chunks; how many chunks and documents hold a match, listed or
+    not; and the lowest of those documents' scores (a document's is its best chunk's; 0 when
+    none), which normalises keyword scores as the whole list would."""
+
+    ranked: Ranked
+    chunks: int
+    documents: int
+    lowest: float
+
+    @property
+    def complete(self) -> bool:
+        """Whether every matching chunk is listed."""
+        return len(self.ranked[0]) == self.chunks
+
+    @staticmethod
+    def of(ids: np.ndarray, scores: np.ndarray, chunk_document: np.ndarray, documents: int, limit: int | None):
+        """The hits of matching chunks ``ids`` with ``scores``, of which ``limit`` are listed;
+        ``chunk_document`` numbers each chunk's document among ``documents``."""
+        best_of_document = np.full(documents, -np.inf)
+        np.maximum.at(best_of_document, chunk_document[ids], scores)
+        held = best_of_document[best_of_document > -np.inf]
+        return KeywordHits(best(ids, scores, limit), len(ids), len(held), float(held.min()) if len(held) else 0.0)
+
+
+@dataclass(frozen=True)
 class Moments:
     """Count, sum and sum of squares of a query's cosines with every live passage."""
 
@@ -92,7 +119,7 @@ class Shard(Protocol):
 
     def keyword_search(
         self, parsed: ParsedQuery, statistics: KeywordStatistics, filters: Filters, limit: int | None
-    ) -> Ranked: ...
+    ) -> KeywordHits: ...
 
     def cosine_moments(self, vector: np.ndarray) -> Moments: ...
 
@@ -129,16 +156,38 @@ def best(ids: np.ndarray, scores: np.ndarray, limit: int | None) -> Ranked:
     return ids[order].astype(np.int64), scores[order].astype(np.float64)
 
 
+def merged_rows(parts: list[list[dict]]) -> list[dict]:
+    """The document rows of several shards (``store.table_rows``), by doc_id, as one index lists them.
+
+    Raises:
+        IndexMismatchError: two shards hold the same document."""
+    rows = sorted((row for part in parts for row in part), key=lambda row: row["doc_id"])
+    doc_ids = Counter(row["doc_id"] for row in rows)
+    if len(doc_ids) < len(rows):
+        held_twice = [doc_id for doc_id, count in doc_ids.items() if count > 1]
+        raise IndexMismatchError(f"{len(held_twice)} documents are in more than one shard, e.g. {held_twice[0]!r}")
+    return rows
+
+
+def offset_owners(parts: list[list[tuple[int, str]]], offsets: np.ndarray) -> list[tuple[int, str]]:
+    """Several shards' ``(chunk id, doc_id)`` pairs with the chunk ids of the shards one after the other."""
+    pairs = zip(parts, offsets.tolist(), strict=False)  # (offsets ends with the total)
+    return [(chunk_id + offset, doc_id) for part, offset in pairs for chunk_id, doc_id in part]
+
+
 class ShardSet:
     """Several shards answering as one collection (see the module docstring)."""
 
-    def __init__(self, shards: list[Shard]):
-        """Raises:
+    def __init__(self, shards: list[Shard], table=None):
+        """``table``: the collection's ``search.document_table.DocumentTable``, when the shards
+        share one (in one process).
+
+        Raises:
         IndexMismatchError: the shards' vectors come from different models."""
         models = {shard.model for shard in shards}
         if len(models) != 1:
             raise IndexMismatchError(f"shards of one collection must share one embedding model, not {sorted(models)}")
-        self.shards = shards
+        self.shards, self.table = shards, table
         self.offsets = np.cumsum([0] + [shard.chunk_rows for shard in shards])
         self.chunk_rows = int(self.offsets[-1])
         self.model = shards[0].model
@@ -160,8 +209,15 @@ class ShardSet:
 
     def keyword_search(
         self, parsed: ParsedQuery, statistics: KeywordStatistics, filters: Filters, limit: int | None
-    ) -> Ranked:
-        return self._merged(self.each("keyword_search", parsed, statistics, filters, limit), limit)
+    ) -> KeywordHits:
+        parts = self.each("keyword_search", parsed, statistics, filters, limit)
+        held = [part for part in parts if part.documents]
+        return KeywordHits(
+            self._merged([part.ranked for part in parts], limit),
+            sum(part.chunks for part in parts),
+            sum(part.documents for part in held),
+            min((part.lowest for part in held), default=0.0),
+        )
 
     def cosine_moments(self, vector: np.ndarray) -> Moments:
         parts = self.each("cosine_moments", vector)
@@ -176,23 +232,11 @@ class ShardSet:
         return best(ids, np.concatenate([ranked[1] for ranked in lists]), limit)
 
     def document_rows(self) -> list[dict]:
-        """Every shard's rows, by doc_id, as one index lists them (``store.table_rows``).
-
-        Raises:
-            IndexMismatchError: two shards hold the same document."""
-        rows = sorted((row for part in self.each("document_rows") for row in part), key=lambda row: row["doc_id"])
-        doc_ids = Counter(row["doc_id"] for row in rows)
-        if len(doc_ids) < len(rows):
-            held_twice = [doc_id for doc_id, count in doc_ids.items() if count > 1]
-            raise IndexMismatchError(f"{len(held_twice)} documents are in more than one shard, e.g. {held_twice[0]!r}")
-        return rows
+        """Every shard's rows, by doc_id, as one index lists them (``merged_rows``)."""
+        return merged_rows(self.each("document_rows"))
 
     def chunk_owners(self) -> list[tuple[int, str]]:
-        return [
-            (chunk_id + int(offset), doc_id)
-            for part, offset in zip(self.each("chunk_owners"), self.offsets, strict=False)
-            for chunk_id, doc_id in part
-        ]
+        return offset_owners(self.each("chunk_owners"), self.offsets)
 
     def documents(self, doc_ids: list[str]) -> dict[str, dict]:
         return {doc_id: row for part in self.each("documents", doc_ids) for doc_id, row in part.items()}

@@ -129,6 +129,10 @@ def test_passages_added_past_the_graph_are_scanned_beside_it_until_it_is_rewritt
     early = Filters.of(date_to="2025-08-01")
     too_early = searcher.search("efruxifermin fibrosis cirrhosis", mode="semantic", filters=early)
     assert "new" not in [hit["doc_id"] for hit in too_early["hits"]]
+    monkeypatch.setattr(approximate, "SCAN_SHARE", 0.5)  # few rows pass: those are scanned, the tail's too
+    late = Filters.of(date_from="2025-07-01")
+    scanned = searcher.search("efruxifermin fibrosis cirrhosis", mode="semantic", filters=late)
+    assert [hit["doc_id"] for hit in scanned["hits"]][:1] == ["new"]
 
     (corpus / "new.md").unlink()
     reindex(corpus, index, show_progress=False)

@@ -1,15 +1,18 @@
 """The `clinsearch` command through click's runner, on the real index."""
 
+import importlib
 import json
 import os
 import shutil
 from collections import Counter
 
 import frontmatter
+import pytest
 from conftest import CORPUS, write
 
 from clinsearch import main
 from search.embedded.index_format import current_generation_name
+from search.errors import ClusterUnavailableError, cluster_extra_needed
 
 
 def test_search_prints_the_imc001_story_first(runner, index_dir):
@@ -107,6 +110,15 @@ def test_a_ray_address_where_no_cluster_answers_is_one_line_and_leaves_the_index
         assert "Traceback" not in result.output
     assert current_generation_name(tmp_path / "index") == before
     assert sorted(path.name for path in (tmp_path / "index").glob("gen-*")) == [before]
+
+
+def test_only_a_missing_ray_is_reported_as_the_missing_cluster_extra():
+    """A cluster module that fails to import for another reason (a name it imports is gone)
+    says so, rather than sending the user to install what is installed."""
+    with pytest.raises(ClusterUnavailableError, match=r"clinsearch\[cluster\]"), cluster_extra_needed():
+        importlib.import_module("ray.no_such_module")
+    with pytest.raises(ImportError, match="no_such_name"), cluster_extra_needed():
+        from search.shards import no_such_name  # noqa: F401
 
 
 def test_a_filter_value_no_document_has_is_named_with_the_nearest_values(runner, index_dir, client):

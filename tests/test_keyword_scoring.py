@@ -39,7 +39,7 @@ def scored(searcher: Searcher, text: str, filters: Filters | None = None):
     parsed = parse(text, opened.aliases)
     statistics = opened.shard.keyword_statistics(parsed.clauses())
     parsed.keyword = without_unmatched(parsed.keyword, statistics.matching)
-    return parsed, opened.shard.keyword_search(parsed, statistics, filters or Filters(), None)
+    return parsed, opened.shard.keyword_search(parsed, statistics, filters or Filters(), None).ranked
 
 
 def whoosh_selection(whoosh, parsed, date_from: str | None = None) -> set[int]:

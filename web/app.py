@@ -8,7 +8,7 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from search.embedded.index_format import default_index_dir
-from search.errors import ClinsearchError, NotFoundError, QueryError, cluster_extra_missing
+from search.errors import ClinsearchError, NotFoundError, QueryError, cluster_extra_needed
 from search.links import web_link
 from search.pipeline import Searcher
 from web import views
@@ -55,10 +55,8 @@ def _shards_opener(config: dict):
     ``REPLICAS`` replicas each on that cluster (``search.cluster``); without, in this process."""
     if not config.get("RAY"):
         return None
-    try:
+    with cluster_extra_needed():
         from search.cluster import replicas
-    except ImportError as missing:
-        raise cluster_extra_missing() from missing
     replicas.connect(config["RAY"])
     return functools.partial(replicas.replicated, replicas=int(config.get("REPLICAS", 1)))
 

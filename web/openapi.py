@@ -192,7 +192,10 @@ def _schemas() -> dict:
         },
         "SearchResults": {
             "type": "object",
-            "required": ["query", "mode", "sort", "k", "page", "total", "notice", "suggestion", "facets", "hits"],
+            "required": [
+                *("query", "mode", "sort", "k", "page", "total", "total_estimated", "listed"),
+                *("notice", "suggestion", "facets", "hits"),
+            ],
             "properties": {
                 "query": {"type": "string", "description": "the query as read; empty when browsing by filters"},
                 "mode": {"type": "string"},
@@ -201,7 +204,18 @@ def _schemas() -> dict:
                 "page": {"type": "integer"},
                 "total": {
                     "type": "integer",
-                    "description": "announcements in the whole result list; the same on every page",
+                    "description": "announcements in the whole result list; the same on every page (an estimate "
+                    "when total_estimated)",
+                },
+                "total_estimated": {
+                    "type": "boolean",
+                    "description": "the query matched more passages than are listed, and total estimates how many "
+                    "announcements all of them make",
+                },
+                "listed": {
+                    "type": "integer",
+                    "description": "announcements listed: what the pages reach and the facets count (total, unless "
+                    "total_estimated)",
                 },
                 "notice": {
                     "type": "string",

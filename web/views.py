@@ -11,7 +11,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from search.entities import REGULATORS
 from search.errors import NotFoundError, QueryError
 from search.facets import EVENT_LABELS, FILTER_FACETS
-from search.request import MODES, SEARCH_PARAMETERS, SORTS, DocumentRequest, SearchRequest
+from search.request import MAX_DEPTH, MODES, SEARCH_PARAMETERS, SORTS, DocumentRequest, SearchRequest
 from web import exports
 from web.openapi import openapi_spec
 
@@ -97,7 +97,7 @@ def page():
     """The search page: results for a query, or for filters alone (browsing, newest first);
     with neither, the start page."""
     context = {"query": request.args.get("q", "").strip(), "modes": MODES, "sorts": SORTS, "results": None}
-    context |= {"event_labels": EVENT_LABELS, "filter_facets": FILTER_FACETS, "error": None}
+    context |= {"event_labels": EVENT_LABELS, "filter_facets": FILTER_FACETS, "error": None, "max_depth": MAX_DEPTH}
     context |= {
         "chosen_filters": chosen_filters(request.args),
         "regulators": list(REGULATORS),

@@ -121,6 +121,11 @@ class Graph:
         self._graph = self._faiss.read_index(str(path))
         self.rows = len(vectors)
         self.graph_rows = self._graph.ntotal
+        # The graph keeps every vector it holds in memory: rows are read from there, so that the
+        # memory-mapped matrix is not paged in beside it (at a million rows, 1.5 GB more).
+        stored = self._faiss.downcast_index(self._graph.storage)
+        self._stored = self._faiss.rev_swig_ptr(stored.get_xb(), self.graph_rows * self._graph.d)
+        self._stored = self._stored.reshape(self.graph_rows, self._graph.d)
         self._tail = np.ascontiguousarray(vectors[self.graph_rows :])  # rows added since, scanned exactly
         self._tail_live = None if live is None else live[self.graph_rows :]
         live_rows = np.arange(self.rows) if live is None else np.flatnonzero(live)
@@ -130,6 +135,11 @@ class Graph:
         sample = live_rows[np.linspace(0, len(live_rows) - 1, min(SAMPLE_ROWS, len(live_rows))).astype(np.int64)]
         self._sample = np.ascontiguousarray(vectors[np.unique(sample)]) if len(live_rows) else vectors[:0]
         self._live_bits = None if live is None else _bitmap(live)
+
+    def vectors(self, rows: np.ndarray) -> np.ndarray:
+        """The vectors of ``rows`` (ascending row ids), from the graph's memory and the tail."""
+        inside = np.searchsorted(rows, self.graph_rows)
+        return np.concatenate([self._stored[rows[:inside]], self._tail[rows[inside:] - self.graph_rows]])
 
     def moments(self, vector: np.ndarray) -> Moments:
         """The query's cosine moments over every live row, estimated from the sample's."""

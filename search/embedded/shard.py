@@ -19,7 +19,7 @@ from search.embedded.phrases import PhraseMatcher
 from search.embedded.postings import Postings
 from search.filters import Filters
 from search.query import Clause, ParsedQuery
-from search.shards import CUT_DEVIATIONS, KeywordStatistics, Moments, Ranked
+from search.shards import CUT_DEVIATIONS, KeywordHits, KeywordStatistics, Moments, Ranked
 from search.spelling import read_vocabulary
 
 
@@ -27,12 +27,14 @@ class EmbeddedShard:
     """One generation's readers; safe to share between threads (SQLite connections are opened
     once per thread that reads)."""
 
-    def __init__(self, generation: Generation):
+    def __init__(self, generation: Generation, table: DocumentTable | None = None):
+        """``table``: this shard's part of a document table its set shares (``DocumentTable.part``);
+        by default it builds its own."""
         self.generation = generation
         self.chunk_rows: int = generation.manifest["chunk_rows"]
         self.model: str = generation.manifest["model"]
         self._local = threading.local()
-        self.table = DocumentTable.build(self.document_rows(), self.chunk_owners(), self.chunk_rows)
+        self.table = table or DocumentTable.build(self.document_rows(), self.chunk_owners(), self.chunk_rows)
         self.vectors = np.load(generation.vectors_path, mmap_mode="r", allow_pickle=False)
         self.graph = approximate.open_graph(generation, self.vectors, self.table.live)
         semantic.set_scan_threads(approximate.SAMPLE_ROWS if self.graph else len(self.vectors))
@@ -52,8 +54,9 @@ class EmbeddedShard:
 
     def keyword_search(
         self, parsed: ParsedQuery, statistics: KeywordStatistics, filters: Filters, limit: int | None
-    ) -> Ranked:
-        return self.keyword.search(parsed, statistics, filters.chunk_mask(self.table), limit)
+    ) -> KeywordHits:
+        ids, scores = self.keyword.matches(parsed, statistics, filters.chunk_mask(self.table))
+        return KeywordHits.of(ids, scores, self.table.chunk_document, len(self.table.doc_ids), limit)
 
     def cosine_moments(self, vector: np.ndarray) -> Moments:
         if self.graph:
@@ -70,7 +73,7 @@ class EmbeddedShard:
             allowed = allowed if self.table.live is None else allowed & self.table.live
             if allowed.sum() <= approximate.SCAN_SHARE * len(allowed):  # few rows: scan just those
                 rows = np.flatnonzero(allowed)
-                return semantic.kept_above(rows, semantic.cosines(self.vectors[rows], vector), cut)
+                return semantic.kept_above(rows, semantic.cosines(self.graph.vectors(rows), vector), cut)
         return semantic.kept_above(*self.graph.nearest(vector, allowed), cut)
 
     def document_rows(self) -> list:
