@@ -186,7 +186,7 @@ def search(query: str, as_json: bool, index_dir: Path, **options) -> None:
         click.echo(f"No announcement matches {query!r}. Try fewer words, another mode, or fewer filters.")
     for hit in response["hits"]:
         _print_hit(hit)
-    shown = f"{len(response['hits'])} of {response['total']} results"
+    shown = f"{len(response['hits'])} of {'about ' if response['total_estimated'] else ''}{response['total']:,} results"
     click.echo(f"{shown} in {response['timing']['total_ms']:.0f} ms ({request.mode}, page {request.page}).")
 
 
