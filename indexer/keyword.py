@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from whoosh import index as whoosh_index
 
-from search.embedded.index_format import keyword_schema
+from search.embedded.index_format import keyword_schema, open_keyword_index
 from search.embedded.postings import SCORED_FIELDS, Postings, write_postings
 
 
@@ -20,7 +20,7 @@ def write_keyword_index(directory: Path, rows: Iterable[dict], removed_doc_ids: 
     documents and renumber the rest, and Whoosh document numbers must stay chunk ids.
     """
     if extend:
-        keyword_index = whoosh_index.open_dir(str(directory))
+        keyword_index = open_keyword_index(directory)
     else:
         directory.mkdir(parents=True, exist_ok=True)
         keyword_index = whoosh_index.create_in(str(directory), keyword_schema())
@@ -38,7 +38,7 @@ def write_keyword_index(directory: Path, rows: Iterable[dict], removed_doc_ids: 
 
 def segment_count(directory: Path) -> int:
     """How many segments the Whoosh index in ``directory`` holds (one per extension)."""
-    with whoosh_index.open_dir(str(directory)).reader() as reader:
+    with open_keyword_index(directory).reader() as reader:
         return len(list(reader.leaf_readers()))
 
 
@@ -49,7 +49,7 @@ def write_keyword_postings(generation_dir: Path, keyword_dir: Path, base: Postin
     ``base`` (the postings of the generation this one extends) are read: its segments come
     after the base's, and the base's postings are kept as they are.
     """
-    with whoosh_index.open_dir(str(keyword_dir)).reader() as reader:
+    with open_keyword_index(keyword_dir).reader() as reader:
         first_new = base.chunk_rows if base else 0
         leaves = [(leaf, offset) for leaf, offset in reader.leaf_readers() if offset >= first_new]
         fields = {name: _field_postings(reader, leaves, name, base) for name in SCORED_FIELDS}

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from whoosh import fields
+from whoosh.filedb.filestore import FileStorage
 
 from search.analysis import domain_analyzer
 from search.errors import IndexMismatchError, IndexNotFoundError
@@ -51,6 +52,14 @@ LOCK_FILE = ".reindex.lock"
 GENERATION_PREFIX = "gen-"
 SHARD_PREFIX = "shard-"
 DEFAULT_INDEX_DIR = "index"
+
+
+def open_keyword_index(directory: Path):
+    """The Whoosh index in ``directory``, its files read through file handles. Memory-mapped,
+    Whoosh copies every file of a segment that a reader opens into memory (its ``BufferFile``
+    wraps the map in a ``BytesIO``): a searcher, or an indexer adding to a large segment, would
+    hold the segment's postings whole."""
+    return FileStorage(str(directory), supports_mmap=False).open_index()
 
 
 def keyword_schema() -> fields.Schema:

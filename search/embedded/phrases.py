@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 from whoosh import query as whoosh_query
-from whoosh.filedb.filestore import FileStorage
 
+from search.embedded.index_format import open_keyword_index
 from search.errors import IndexMismatchError
 from search.query import AllOf, Clause, Phrase, Term
 
@@ -27,10 +27,7 @@ class PhraseMatcher:
     """The Whoosh index of one generation; safe to share between threads."""
 
     def __init__(self, keyword_dir: Path, chunk_rows: int):
-        # Not memory-mapped: Whoosh then copies each file of a mapped segment into a searcher
-        # of its own (its BufferFile wraps the map in a BytesIO), the segment's postings whole;
-        # read through a file, a searcher holds what a phrase reads.
-        self.index = FileStorage(str(keyword_dir), supports_mmap=False).open_index()
+        self.index = open_keyword_index(keyword_dir)
         _check_document_numbers(self.index, keyword_dir, chunk_rows)
         self._idle: queue.SimpleQueue = queue.SimpleQueue()
         self._slots = threading.BoundedSemaphore(SEARCHERS)
@@ -44,7 +41,8 @@ class PhraseMatcher:
     def searcher(self):
         """A Whoosh searcher for this thread's use until the block ends. There are at most
         ``SEARCHERS``; a thread waits for one rather than opening another (when the index was
-        memory-mapped, each held a copy of much of it: about 570 MB at 200,000 passages)."""
+        memory-mapped, each held a copy of much of it: about 570 MB at 200,000 passages;
+        ``open_keyword_index``)."""
         with self._slots:
             try:
                 searcher = self._idle.get_nowait()
