@@ -13,7 +13,7 @@ from search.understanding import Interpretation
 
 pytestmark = pytest.mark.slow  # indexes the GlobeNewswire releases
 JUDGED = ROOT / "bench" / "judged" / "globenewswire" / "queries.jsonl"
-# 500 of the 4,341 passages: about the share 20,000 (KEYWORD_DEPTH) is of a million passages' lists.
+# 500 of the 4,341 passages: a harsher cut than KEYWORD_DEPTH (10,000) is of a million passages.
 DEPTH = 500
 
 
