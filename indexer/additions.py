@@ -53,7 +53,7 @@ from indexer.generations import (
 )
 from indexer.keyword import segment_count
 from search.embedded import store
-from search.embedded.index_format import STORE_FILE, Generation, read_generation, shard_name, switch_current
+from search.embedded.index_format import KEYWORD_DIR, STORE_FILE, Generation, shard_name, switch_current
 from search.encoder import ENCODERS_DIR, Encoder, configured_model_name
 from search.errors import ClinsearchError
 
@@ -98,7 +98,8 @@ def add_documents(
             parts = _write(index_dir / generation, current, changes, encoder_of, show_progress)
             switch_current(index_dir, generation)
             prune(index_dir)
-        advice = _compaction_advice(index_dir / generation, len(shards))
+        written = [index_dir / generation / shard.path.relative_to(current.path) for shard in shards]
+        advice = _compaction_advice(written, [built for built, _ in parts])
     total = Built.combined([built for built, _ in parts])
     return BuildReport(
         index_dir,
@@ -216,17 +217,16 @@ def _names_one_of(row, doc_ids: set[str]) -> bool:
     return json.loads(row["metadata"]).get("same_news_as") in doc_ids
 
 
-def _compaction_advice(generation_dir: Path, shards: int) -> str:
+def _compaction_advice(shard_dirs: list[Path], builts: list[Built]) -> str:
     """What to do when additions have piled up more Whoosh segments or deleted passages in a
-    shard than a reindex from the corpus lets stand (``indexer.changes``), which compacts them."""
-    generation = read_generation(generation_dir)
-    for shard in generation.shards:
-        manifest = shard.manifest
-        deleted = manifest["chunk_rows"] - manifest["chunks"]
-        if segment_count(shard.keyword_dir) >= MAX_SEGMENTS or deleted > MAX_DELETED_SHARE * manifest["chunk_rows"]:
+    shard (written at ``shard_dirs``, holding ``builts``) than a reindex from the corpus lets
+    stand (``indexer.changes``), which compacts them."""
+    for directory, built in zip(shard_dirs, builts, strict=True):
+        deleted = built.rows - built.live_chunks
+        if segment_count(directory / KEYWORD_DIR) >= MAX_SEGMENTS or deleted > MAX_DELETED_SHARE * built.rows:
             return (
-                f"Additions have left {'a shard of ' if shards > 1 else ''}the index with many segments or deleted "
-                "passages; a reindex from the corpus (--corpus) compacts it."
+                f"Additions have left {'a shard of ' if len(builts) > 1 else ''}the index with many segments or "
+                "deleted passages; a reindex from the corpus (--corpus) compacts it."
             )
     return ""
 

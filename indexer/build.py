@@ -455,7 +455,9 @@ def write_build_manifest(
     extra: dict | None = None,
 ) -> None:
     """``hashes``: each document's content hash by doc_id; ``corpus``: None for a shard's
-    manifest (its generation's names the corpus); ``extra``: fields only some manifests have."""
+    manifest (its generation's names the corpus); ``extra``: fields only some manifests have.
+    A sharded generation's manifest does not list the hashes again: its shards' do."""
+    sharded = bool((extra or {}).get("shards"))
     write_manifest(
         generation_dir,
         {
@@ -468,14 +470,14 @@ def write_build_manifest(
             "graph": built.graph_rows > 0,
             "graph_rows": built.graph_rows,
             "corpus": str(corpus.resolve()) if corpus else None,
-            "corpus_fingerprint": corpus_fingerprint(hashes),
+            "corpus_fingerprint": corpus_fingerprint(hashes) if corpus else None,  # a shard's is never asked
             "chunking": chunking.SETTINGS,
             "extraction": extraction_fingerprint(),
             "mined_aliases": built.mined_aliases,
             "duplicate_groups": len(built.duplicate_groups),
             "vocabulary": len(built.vocabulary),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "document_hashes": hashes,
+            **({} if sharded else {"document_hashes": hashes}),
             "problems": [str(problem) for problem in problems],
         },
     )

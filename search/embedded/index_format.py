@@ -28,6 +28,7 @@ store, so ``manifest["chunk_rows"]`` (rows, deleted ones included) can exceed
 ``manifest["chunks"]`` (live chunks).
 """
 
+import functools
 import json
 import os
 from dataclasses import dataclass
@@ -111,10 +112,11 @@ class Generation:
     def store_path(self) -> Path:
         return self.path / STORE_FILE
 
-    @property
+    @functools.cached_property
     def shards(self) -> list["Generation"]:
         """The generation's shards, each laid out as an unsharded generation; ``[self]`` when it
-        is not sharded."""
+        is not sharded. Read once: a shard's manifest lists every document's hash (tens of MB at
+        a million passages)."""
         names = self.manifest.get("shards")
         return [read_generation(self.path / name) for name in names] if names else [self]
 
