@@ -76,6 +76,7 @@ def timed_reindex(corpus_dir: Path, index_dir: Path, added: Path | None = None) 
     time and what it reported."""
     command = [sys.executable, str(ROOT / "clinsearch.py"), "reindex", "--quiet", "--index", str(index_dir)]
     command += ["--add", str(added)] if added else ["--corpus", str(corpus_dir)]
+    os.sync()  # the copies and runs before this one are written back first, not timed with it
     started = time.perf_counter()
     finished = subprocess.run(command, capture_output=True, text=True, check=True)
     wall = round(time.perf_counter() - started, 2)

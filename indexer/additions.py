@@ -90,7 +90,6 @@ def add_documents(
         parts_routed = routed(loaded.documents, len(shards))
         changes = [Changes.adding(shard, part, model_name) for shard, part in zip(shards, parts_routed, strict=True)]
         added = [document for change in changes for document in change.added]
-        generation, parts = current.name, [(Built.held(shard), shard.manifest["document_hashes"]) for shard in shards]
         if added:
             remove_incomplete_generations(index_dir)
             generation = next_generation_name(index_dir)
@@ -98,6 +97,9 @@ def add_documents(
             parts = _write(index_dir / generation, current, changes, encoder_of, show_progress)
             switch_current(index_dir, generation)
             prune(index_dir)
+        else:
+            generation = current.name
+            parts = [(Built.held(shard), shard.manifest["document_hashes"]) for shard in shards]
         written = [index_dir / generation / shard.path.relative_to(current.path) for shard in shards]
         advice = _compaction_advice(written, [built for built, _ in parts])
     total = Built.combined([built for built, _ in parts])
