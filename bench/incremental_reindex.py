@@ -46,7 +46,10 @@ def main() -> None:
         runs = []
     else:
         runs = [("first build", timed_reindex(corpus_dir, index_dir))]
-    new_release = {**records[0], "_id": "bench-new-1", "title": "Bench Therapeutics doses first patient with BX-101"}
+    # A new release is dated like the newest stored ones: adding it compares it with those it could retell.
+    dated = [record for record in records if record.get("date")] or records
+    newest = max(dated, key=lambda record: record.get("date", ""))
+    new_release = {**newest, "_id": "bench-new-1", "title": "Bench Therapeutics doses first patient with BX-101"}
     changed = {**new_release, "text": new_release["text"] + " The trial will enrol 120 patients."}
     if not options.add_only:
         runs.append(("no change", timed_reindex(corpus_dir, index_dir)))
