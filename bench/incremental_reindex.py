@@ -47,8 +47,7 @@ def main() -> None:
     else:
         runs = [("first build", timed_reindex(corpus_dir, index_dir))]
     # A new release is dated like the newest stored ones: adding it compares it with those it could retell.
-    dated = [record for record in records if record.get("date")] or records
-    newest = max(dated, key=lambda record: record.get("date", ""))
+    newest = max(records, key=record_date)
     new_release = {**newest, "_id": "bench-new-1", "title": "Bench Therapeutics doses first patient with BX-101"}
     changed = {**new_release, "text": new_release["text"] + " The trial will enrol 120 patients."}
     if not options.add_only:
@@ -68,6 +67,11 @@ def main() -> None:
     header = ["change", "command wall s", "reindex s", "how", "passages embedded"]
     print(table(header, [[name, *run.values()] for name, run in runs]))
     record(options.json, "incremental_reindex", {"corpus": str(options.corpus), "runs": dict(runs)})
+
+
+def record_date(record: dict) -> str:
+    """The record's day, at its top level or in its metadata (the GlobeNewswire corpus); "" if none."""
+    return record.get("date") or (record.get("metadata") or {}).get("date") or ""
 
 
 def write_records(path: Path, records: list[dict]) -> None:

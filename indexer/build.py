@@ -515,10 +515,12 @@ def _update_store(
     with contextlib.closing(store.open_for_writing(path)) as connection, connection:
         if changes.base is None:
             connection.executescript(store.TABLES)
-        marks = ",".join("?" * len(changes.removed_doc_ids))
-        connection.execute(f"DELETE FROM chunks WHERE doc_id IN ({marks})", changes.removed_doc_ids)
-        connection.execute(f"DELETE FROM documents WHERE doc_id IN ({marks})", changes.removed_doc_ids)
-        _regroup(connection, groups)
+        else:  # a store copied from an earlier generation: the indexes it may lack, and its changes
+            connection.executescript(store.ADDITION_INDEXES)
+            marks = ",".join("?" * len(changes.removed_doc_ids))
+            connection.execute(f"DELETE FROM chunks WHERE doc_id IN ({marks})", changes.removed_doc_ids)
+            connection.execute(f"DELETE FROM documents WHERE doc_id IN ({marks})", changes.removed_doc_ids)
+            _regroup(connection, groups)
         _insert_rows(connection, "documents", [_document_row(d, entities, groups) for d in changes.added])
         _insert_rows(connection, "chunks", [_chunk_row(c) for c in added_chunks])
 

@@ -1,13 +1,16 @@
 """Generations: built aside, switched atomically, reused incrementally, never half-switched."""
 
+import contextlib
 import fcntl
 import json
+import sqlite3
 import threading
 
 import pytest
 from conftest import write
 
 import indexer.build
+from indexer.additions import add_documents
 from indexer.build import reindex
 from search.embedded.index_format import LOCK_FILE, current_generation_name
 from search.encoder import configured_model_name
@@ -41,6 +44,26 @@ def test_reindex_writes_a_generation_with_its_manifest_and_switches_to_it(small_
     manifest = json.loads((tmp_path / "index" / report.generation / "manifest.json").read_text())
     assert manifest["model"] == configured_model_name() and manifest["dimension"] == 384
     assert set(manifest["document_hashes"]) == {"a", "b"}
+
+
+def store_indexes(store_path) -> set[str]:
+    with contextlib.closing(sqlite3.connect(store_path)) as connection:
+        return {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+
+
+def test_an_addition_gives_a_store_written_before_its_lookup_indexes_those_indexes(small_corpus, tmp_path):
+    first = reindex(small_corpus, tmp_path / "index", show_progress=False)
+    lookups = {"documents_by_date", "documents_naming_same_news"}
+    old_store = tmp_path / "index" / first.generation / "store.sqlite"
+    assert lookups <= store_indexes(old_store)
+    with contextlib.closing(sqlite3.connect(old_store)) as connection:  # as a store written before them
+        for name in lookups:
+            connection.execute(f"DROP INDEX {name}")
+    text = "---\ntitle: Gamma licenses GM-3\ndate: 2024-02-04\n---\nGamma licensed GM-3 to Delta.\n"
+    added = write(tmp_path / "new", "c.md", text)
+    report = add_documents(added, tmp_path / "index", show_progress=False)
+    assert report.documents == 3
+    assert lookups <= store_indexes(tmp_path / "index" / report.generation / "store.sqlite")
 
 
 def test_adding_a_document_extends_the_generation_and_embeds_only_its_passage(small_corpus, tmp_path):

@@ -7,10 +7,15 @@ from pathlib import Path
 # The documents whose header may name another they retell (the caller reads the header).
 _NAMING_SAME_NEWS = "metadata LIKE '%\"same_news_as\"%'"
 
-# The two indexes on date and on same_news_as serve adding documents (``indexer.additions``),
-# which otherwise scans every document, bodies and all, for the stored ones a new one could
-# retell: at a million passages, seconds of adding one release. A store written before them
-# answers the same, by that scan.
+# These two indexes serve adding documents (``indexer.additions``), which otherwise scans every
+# document, bodies and all, for the stored ones a new one could retell: at a million passages,
+# seconds of adding one release. A store written before them answers the same, by that scan,
+# until an incremental reindex or an addition copies it and adds them.
+ADDITION_INDEXES = f"""
+CREATE INDEX IF NOT EXISTS documents_by_date ON documents(date);
+CREATE INDEX IF NOT EXISTS documents_naming_same_news ON documents(doc_id) WHERE {_NAMING_SAME_NEWS};
+"""
+
 TABLES = f"""
 CREATE TABLE documents (
     doc_id TEXT PRIMARY KEY,
@@ -27,9 +32,7 @@ CREATE TABLE documents (
     body TEXT NOT NULL
 );
 CREATE INDEX documents_by_group ON documents(group_id);
-CREATE INDEX documents_by_date ON documents(date);
-CREATE INDEX documents_naming_same_news ON documents(doc_id) WHERE {_NAMING_SAME_NEWS};
-CREATE TABLE chunks (
+{ADDITION_INDEXES}CREATE TABLE chunks (
     chunk_id INTEGER PRIMARY KEY,
     doc_id TEXT NOT NULL REFERENCES documents(doc_id),
     ordinal INTEGER NOT NULL,
