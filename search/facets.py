@@ -100,6 +100,7 @@ def counts(table: "DocumentTable", numbers: np.ndarray, selected: dict[str, tupl
         counts[name] = _facet_counts(table, name, codes[group], tallies[group], selected)
     return counts
 
+
 def _tallies(table: "DocumentTable", numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The codes the documents hold and how many hold each, grouped by facet in ``FACETS``
     order, most held first, then in order of first appearance; and where each facet's group
@@ -121,6 +122,7 @@ def _tallies(table: "DocumentTable", numbers: np.ndarray) -> tuple[np.ndarray, n
     sorting = np.lexsort((first[codes], -tallies[codes], facet))
     order = codes[sorting]
     return order, tallies[order], np.searchsorted(facet[sorting], np.arange(len(FACETS) + 1))
+
 
 def _facet_counts(table: "DocumentTable", name: str, codes: list[int], tallies: list[int], selected: dict) -> dict:
     listed = {}  # key → (how it is shown, count), most frequent first

@@ -19,8 +19,22 @@ EXAMPLES = 60
 MAX_RESPONSE_BYTES = 5_000_000
 ROUTES = ("/", "/api/search", "/feed", "/export.csv", "/export.jsonl")
 DOCUMENT_ROUTES = ("/documents/", "/api/documents/", "/programmes/", "/api/programmes/")
-KNOWN = ("q", "mode", "sort", "k", "page", "fusion", "alpha", "rrf_k", "aliases", "interpret", "date_from",
-         "date_to", "chunk", *FILTER_FACETS)
+KNOWN = (
+    "q",
+    "mode",
+    "sort",
+    "k",
+    "page",
+    "fusion",
+    "alpha",
+    "rrf_k",
+    "aliases",
+    "interpret",
+    "date_from",
+    "date_to",
+    "chunk",
+    *FILTER_FACETS,
+)
 STRANGE = ("endpoint", "_method", "_external", "_anchor", "_scheme", "q[]", "")
 
 values = st.one_of(

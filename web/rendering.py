@@ -1,6 +1,5 @@
 """Turning result data into safe HTML fragments and links for the templates (and the feed)."""
 
-
 from markupsafe import Markup, escape
 
 from search.sentences import sentence_spans
