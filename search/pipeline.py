@@ -55,7 +55,7 @@ KEYWORD_DEPTH = 10_000
 # DATE_ORDER_FLOOR of its best match. A whole result list holds every loose match (on the
 # GlobeNewswire releases a hybrid query lists 706-755 documents on average), harmless at the
 # bottom of a ranking but first when sorted by date: of the newest ten, 5-7 % were judged
-# relevant. With the floor the newest ten hold 34-35 % judged relevant and the list keeps 90 %
+# relevant. With the floor the newest ten hold 33.5-35 % judged relevant and the list keeps 90 %
 # (dev) / 93 % (test) of the judged-relevant documents; chosen on the dev split, as the highest
 # floor keeping about 90 % (BENCHMARKS.md). Scores are min-max normalised, so a list's weakest
 # match scores near 0 however good: the best ten stay whatever their score, and a query with few

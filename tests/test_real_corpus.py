@@ -18,6 +18,7 @@ import pytest
 from conftest import ROOT
 
 from search.errors import QueryError
+from search.evaluation import load_dataset
 from search.facets import VALUES_SHOWN
 from search.filters import Filters
 from search.request import SearchRequest
@@ -235,32 +236,21 @@ def test_stats_count_what_filtering_the_real_releases_finds(globenewswire_index,
     assert counts["retellings"] == counts["documents"] - len(groups) > 0
 
 
-def judged_relevant() -> dict[str, set[str]]:
-    """The releases graded 1 or 2 for each judged query (both splits), from the assessors' files."""
-    relevant: dict[str, set[str]] = {}
-    for split in ("dev", "test"):
-        path = ROOT / "bench" / "judged" / "globenewswire" / "qrels" / f"{split}.tsv"
-        for row in csv.DictReader(path.open(encoding="utf-8"), delimiter="\t"):
-            if int(row["score"]) >= 1:
-                relevant.setdefault(row["query-id"], set()).add(row["corpus-id"])
-    return relevant
-
-
-def test_date_order_lists_the_closest_matches_newest_first(globenewswire):
+def test_date_order_lists_the_closest_matches_newest_first(globenewswire, globenewswire_dataset):
     """Sorted by date, a whole list of loose matches put unrelated news first (for CAR-T a
     sepsis test maker's releases); the newest ten must be mostly what the assessors judged
     relevant, and the list must keep most of what they judged relevant."""
-    relevant = judged_relevant()
-    queries = [json.loads(line) for line in (ROOT / "bench" / "judged" / "globenewswire" / "queries.jsonl").open()]
     shown = shown_relevant = kept = judged = 0
-    for query in queries:
-        wanted = relevant.get(query["_id"], set())
-        by_date = [hit["doc_id"] for hit in globenewswire.all_hits(SearchRequest(query["text"], sort="date"))]
-        by_relevance = {hit["doc_id"] for hit in globenewswire.all_hits(SearchRequest(query["text"]))}
-        shown += len(by_date[:10])
-        shown_relevant += len(wanted.intersection(by_date[:10]))
-        kept += len(wanted.intersection(by_date))
-        judged += len(wanted & by_relevance)
+    for split in ("dev", "test"):
+        dataset = load_dataset(globenewswire_dataset, split)
+        for query_id, text in dataset.queries.items():
+            wanted = {doc_id for doc_id, grade in dataset.qrels[query_id].items() if grade >= 1}
+            by_date = [hit["doc_id"] for hit in globenewswire.all_hits(SearchRequest(text, sort="date"))]
+            by_relevance = {hit["doc_id"] for hit in globenewswire.all_hits(SearchRequest(text))}
+            shown += len(by_date[:10])
+            shown_relevant += len(wanted.intersection(by_date[:10]))
+            kept += len(wanted.intersection(by_date))
+            judged += len(wanted & by_relevance)
     assert shown_relevant / shown > 0.3  # 0.06 before the floor
     assert kept / judged > 0.85
     newest = globenewswire.search("CAR-T", sort="date", k=10)["hits"]
